@@ -1,0 +1,55 @@
+"""Default hyper-parameters: the seed DCGAN on MNIST.
+
+Use with `train.py --config=gans/configs/default.py` and override any field with
+`--config.FIELD=VALUE`; the plain flags of train.py (`--model`, `--dataset`, ...) override
+the same fields. Fields left as `None` take the chosen model's seed value (see
+`gans.models.MODEL_DEFAULTS`), so `--model=mlp` alone gives the seed MLP GAN.
+"""
+import ml_collections
+
+
+def get_config():
+  config = ml_collections.ConfigDict()
+  config.model = 'dcgan'
+  config.dataset = 'mnist'
+  # Folder with the IDX gzip files (`<data_dir>/<dataset>/`); None reads $GANS_DATA_DIR and
+  # falls back to TensorFlow Datasets.
+  config.data_dir = ml_collections.config_dict.placeholder(str)
+  config.loss = 'non_saturating'
+  config.seed = 0
+
+  config.num_epochs = 50
+  # When set, train for this many steps in total instead of num_epochs.
+  config.num_steps = ml_collections.config_dict.placeholder(int)
+  config.batch_size = ml_collections.config_dict.placeholder(int)  # global, all devices
+  config.latent_dim = 100
+
+  config.learning_rate = ml_collections.config_dict.placeholder(float)
+  config.b1 = 0.5
+  config.b2 = 0.999
+  config.n_critic = 1  # discriminator steps per generator step (5 is usual for wasserstein_gp)
+  config.gradient_penalty_weight = 10.0  # used by wasserstein_gp only
+  config.ema_decay = 0.0  # EMA of the generator's variables; 0 turns it off
+
+  # 'auto' pmaps over all local devices when there are several, else jits on one.
+  config.parallel = 'auto'
+  config.steps_per_call = 1  # steps fused into one dispatch with lax.scan
+  config.checkpoint_every_steps = 1000
+  config.log_every_steps = 50
+  config.num_sample_images = 64  # fixed-noise grid saved every epoch
+
+  config.mlp = ml_collections.ConfigDict()
+  config.mlp.generator_widths = (256, 512, 1024)
+  config.mlp.discriminator_widths = (1024, 512, 256)
+  config.mlp.negative_slope = 0.2
+  config.mlp.dropout_rate = 0.3
+
+  config.dcgan = ml_collections.ConfigDict()
+  # Dense to features[0] maps of 7x7, then one ConvTranspose per later entry and one to the
+  # image; the last two are stride 2 (7 -> 14 -> 28), earlier ones stride 1.
+  config.dcgan.generator_features = (256, 128, 64)
+  config.dcgan.discriminator_features = (64, 128)  # stride-2 convolutions
+  config.dcgan.kernel_size = 5
+  config.dcgan.negative_slope = 0.3
+  config.dcgan.dropout_rate = 0.3
+  return config

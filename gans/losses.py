@@ -1,0 +1,62 @@
+"""GAN objectives as data: each is a pair of functions of the discriminator's raw outputs.
+
+`d_loss(real_logits, fake_logits)` is minimised by D and `g_loss(fake_logits)` by G. A loss
+with `gradient_penalty` adds the WGAN-GP term on real/fake interpolates (Gulrajani et al. 2017).
+`logistic` marks losses whose D output is a logit, so D(x) is reported as a probability.
+"""
+import dataclasses
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+@dataclasses.dataclass(frozen=True)
+class GANLoss:
+  d_loss: Callable[[jax.Array, jax.Array], jax.Array]
+  g_loss: Callable[[jax.Array], jax.Array]
+  logistic: bool
+  gradient_penalty: bool = False
+
+
+def _bce(logits, target):
+  return optax.sigmoid_binary_cross_entropy(logits, jnp.full_like(logits, target)).mean()
+
+
+def _logistic_d_loss(real, fake):
+  return _bce(real, 1.0) + _bce(fake, 0.0)
+
+
+LOSSES = {
+    # Goodfellow et al. 2014, G maximises log D(G(z)) (the "-log D trick").
+    'non_saturating': GANLoss(_logistic_d_loss, lambda fake: _bce(fake, 1.0), logistic=True),
+    # The original minimax game: G minimises log(1 - D(G(z))).
+    'minimax': GANLoss(_logistic_d_loss, lambda fake: -_bce(fake, 0.0), logistic=True),
+    # Mao et al. 2017 (LSGAN, a-b-c = 0-1-1).
+    'least_squares': GANLoss(
+        lambda real, fake: 0.5 * jnp.mean((real - 1.0) ** 2) + 0.5 * jnp.mean(fake ** 2),
+        lambda fake: 0.5 * jnp.mean((fake - 1.0) ** 2), logistic=False),
+    # Lim & Ye 2017; Miyato et al. 2018.
+    'hinge': GANLoss(
+        lambda real, fake: jnp.mean(jax.nn.relu(1.0 - real)) + jnp.mean(jax.nn.relu(1.0 + fake)),
+        lambda fake: -jnp.mean(fake), logistic=False),
+    # Arjovsky et al. 2017 with the gradient penalty of Gulrajani et al. 2017.
+    'wasserstein_gp': GANLoss(
+        lambda real, fake: jnp.mean(fake) - jnp.mean(real),
+        lambda fake: -jnp.mean(fake), logistic=False, gradient_penalty=True),
+}
+
+
+def gradient_penalty(critic: Callable[[jax.Array], jax.Array], real, fake, key):
+  """E[(||grad_x critic(x)||_2 - 1)^2] at random points between real and fake images."""
+  eps = jax.random.uniform(key, (real.shape[0],) + (1,) * (real.ndim - 1))
+  mixed = eps * real + (1.0 - eps) * fake
+  grads = jax.grad(lambda x: critic(x).sum())(mixed)
+  norms = jnp.sqrt(jnp.sum(grads.reshape(grads.shape[0], -1) ** 2, axis=1) + 1e-12)
+  return jnp.mean((norms - 1.0) ** 2)
+
+
+def discriminator_outputs(loss: GANLoss, logits):
+  """D(x) as reported: a probability for logistic losses, the raw score otherwise."""
+  return jnp.mean(jax.nn.sigmoid(logits) if loss.logistic else logits)

@@ -1,0 +1,43 @@
+"""MLP GAN (Goodfellow et al. 2014) with the seed widths: G 100-256-512-1024-784, D 784-1024-512-256-1."""
+from typing import Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+IMAGE_SHAPE = (28, 28, 1)
+
+
+class Generator(nn.Module):
+  widths: Sequence[int] = (256, 512, 1024)
+  negative_slope: float = 0.2
+
+  @nn.compact
+  def __call__(self, z, *, train):
+    del train  # no dropout or normalisation in this generator
+    x = z
+    for width in self.widths:
+      x = nn.leaky_relu(nn.Dense(width)(x), self.negative_slope)
+    x = nn.Dense(IMAGE_SHAPE[0] * IMAGE_SHAPE[1] * IMAGE_SHAPE[2])(x)
+    return jnp.tanh(x).reshape((-1,) + IMAGE_SHAPE)
+
+
+class Discriminator(nn.Module):
+  widths: Sequence[int] = (1024, 512, 256)
+  negative_slope: float = 0.2
+  dropout_rate: float = 0.3
+
+  @nn.compact
+  def __call__(self, x, *, train):
+    x = x.reshape((x.shape[0], -1))
+    for width in self.widths:
+      x = nn.leaky_relu(nn.Dense(width)(x), self.negative_slope)
+      x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+    return nn.Dense(1)(x)[:, 0]
+
+
+def build(config, axis_name=None):
+  """G and D from `config.mlp`; `axis_name` is unused (no batch statistics here)."""
+  del axis_name
+  return (Generator(config.mlp.generator_widths, config.mlp.negative_slope),
+          Discriminator(config.mlp.discriminator_widths, config.mlp.negative_slope,
+                        config.mlp.dropout_rate))

@@ -1,0 +1,269 @@
+"""`train(config, workdir)`: the training loop around the shared step, with exact resume.
+
+Everything a run needs to continue bit for bit is in its checkpoints: the state, the four PRNG
+keys and the step, which fixes the data-pipeline position because batches are a pure function
+of (data key, step). The loop's call boundaries (K fused steps, epoch ends, checkpoint steps)
+are functions of the step too, so a resumed run issues the same calls as an uninterrupted one.
+"""
+import json
+import os
+import time
+
+import jax
+import ml_collections
+import numpy as np
+from absl import logging
+from flax import jax_utils
+from tqdm import tqdm
+
+from gans import checkpoints, data, losses, models, plots, train_lib
+from gans.errors import UsageError
+
+# A workdir keeps these for life; anything else (epochs, steps, logging) may change on resume.
+IDENTITY_FIELDS = ('model', 'dataset', 'seed', 'batch_size', 'latent_dim', 'loss', 'ema_decay')
+PARALLEL_MODES = ('auto', 'jit', 'pmap')
+KEY_NAMES = ('init', 'data', 'train', 'sample')
+
+
+class NonFiniteError(RuntimeError):
+  """Training produced a NaN or Inf; the checkpoints written before it are intact."""
+
+
+def _choose(name, value, allowed):
+  if value not in allowed:
+    raise UsageError(f'unknown {name} {value!r}; allowed: {", ".join(allowed)}')
+
+
+def resolve_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """A validated copy with the model's seed values in the fields left as None."""
+  config = ml_collections.ConfigDict(config.to_dict())
+  _choose('model', config.model, models.MODELS)
+  _choose('dataset', config.dataset, data.DATASETS)
+  _choose('loss', config.loss, losses.LOSSES)
+  _choose('parallel mode', config.parallel, PARALLEL_MODES)
+  for field, value in models.MODEL_DEFAULTS[config.model].items():
+    if config[field] is None:
+      config[field] = value
+  positive = ['num_epochs', 'batch_size', 'latent_dim', 'steps_per_call', 'n_critic',
+              'checkpoint_every_steps', 'log_every_steps', 'num_sample_images']
+  if config.num_steps is not None:
+    positive.append('num_steps')
+  for field in positive:
+    if not isinstance(config[field], int) or config[field] <= 0:
+      raise UsageError(f'{field} must be a positive integer, got {config[field]!r}')
+  if not config.learning_rate > 0:
+    raise UsageError(f'learning_rate must be positive, got {config.learning_rate!r}')
+  if not 0 <= config.ema_decay < 1:
+    raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
+  if config.checkpoint_every_steps % config.log_every_steps:
+    raise UsageError(f'checkpoint_every_steps ({config.checkpoint_every_steps}) must be a multiple '
+                     f'of log_every_steps ({config.log_every_steps}) so resumed logs are exact')
+  return config
+
+
+def parallel_mode(config) -> str:
+  if config.parallel == 'auto':
+    return 'pmap' if jax.local_device_count() > 1 else 'jit'
+  return config.parallel
+
+
+def _check_batch_split(config, mode):
+  shards = jax.device_count() if mode == 'pmap' else jax.process_count()
+  if config.batch_size % shards:
+    raise UsageError(f'batch_size {config.batch_size} is not divisible by the {shards} devices '
+                     f'of a {mode} run; use a multiple of {shards}')
+
+
+def _check_workdir_writable(workdir):
+  path = os.path.abspath(workdir)
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise UsageError(f'workdir {workdir!r} exists and is not a directory')
+  existing = path
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.access(existing, os.W_OK | os.X_OK):
+    raise UsageError(f'workdir {workdir!r} is not writable ({existing} denies writing)')
+
+
+def _identity(config) -> dict:
+  ident = {field: config[field] for field in IDENTITY_FIELDS}
+  ident['architecture'] = config[config.model].to_dict()
+  return json.loads(json.dumps(ident))  # tuples and lists compare equal after this
+
+
+def _check_compatible(config, meta, workdir):
+  saved = ml_collections.ConfigDict(meta['config'])
+  ours, theirs = _identity(config), _identity(saved)
+  for field in ours:
+    if ours[field] != theirs[field]:
+      raise UsageError(f'workdir {workdir!r} holds a run with {field}={theirs[field]!r}, not '
+                       f'{ours[field]!r}; use another --workdir or the same {field}')
+
+
+def config_from_meta(meta) -> ml_collections.ConfigDict:
+  """The run's config as saved in a checkpoint (JSON lists back to tuples for the modules)."""
+  tuples = lambda d: {k: tuples(v) if isinstance(v, dict) else tuple(v) if isinstance(v, list)
+                      else v for k, v in d.items()}
+  return ml_collections.ConfigDict(tuples(meta['config']))
+
+
+def _next_multiple(step, every):
+  return (step // every + 1) * every
+
+
+class MetricsLog:
+  """metrics.jsonl: the mean of every `every` steps, plus one line per epoch with its seconds."""
+
+  def __init__(self, path, every, resume_step, write):
+    self.path, self.every, self.write = path, every, write
+    self.window = []
+    if write and os.path.exists(path):  # drop lines past the checkpoint we resume from
+      with open(path) as f:
+        rows = [line for line in f if line.strip() and json.loads(line)['step'] <= resume_step]
+      with open(path, 'w') as f:
+        f.writelines(rows)
+
+  def _append(self, row):
+    if self.write:
+      with open(self.path, 'a') as f:
+        f.write(json.dumps(row) + '\n')
+
+  def add_steps(self, first_step, metrics, steps_per_epoch, final_step):
+    """`metrics` holds arrays of per-step values for steps first_step+1 .. first_step+K."""
+    for i in range(len(metrics['d_loss'])):
+      done = first_step + i + 1
+      self.window.append({k: float(v[i]) for k, v in metrics.items()})
+      if done % self.every == 0 or done == final_step:
+        row = {k: float(np.mean([w[k] for w in self.window])) for k in self.window[0]}
+        self._append({'step': done, 'epoch': done / steps_per_epoch, **row})
+        self.window = []
+
+  def add_epoch(self, epoch, step, seconds, steps_timed, steps_per_epoch):
+    self._append({'step': step, 'epoch_end': epoch, 'seconds': seconds, 'steps_timed': steps_timed,
+                  'seconds_per_epoch': seconds / steps_timed * steps_per_epoch})
+
+
+def _check_finite(metrics, first_step):
+  for name in sorted(metrics, key=lambda name: ('loss' not in name, name)):  # losses first
+    values = metrics[name]
+    bad = np.flatnonzero(~np.isfinite(values))
+    if bad.size:
+      raise NonFiniteError(f'non-finite {name} ({values[bad[0]]}) at step {first_step + bad[0] + 1}; '
+                           f'training stopped, the checkpoints before it are intact')
+
+
+def train(config: ml_collections.ConfigDict, workdir: str) -> dict:
+  """Trains (or resumes) the configured GAN in `workdir`; returns a summary of the timings."""
+  config = resolve_config(config)
+  mode = parallel_mode(config)
+  _check_batch_split(config, mode)
+  _check_workdir_writable(workdir)
+  meta = checkpoints.read_latest_meta(workdir)
+  if meta is not None:
+    _check_compatible(config, meta, workdir)
+  images, labels = data.load_split(config.dataset, 'train', config.data_dir)
+  is_writer = jax.process_index() == 0
+
+  keys = dict(zip(KEY_NAMES, jax.random.split(jax.random.key(config.seed), len(KEY_NAMES))))
+  generator, discriminator = models.build(config)
+  state = train_lib.create_state(config, generator, discriminator, keys['init'])
+  checkpointer = checkpoints.Checkpointer(workdir)
+  start_step = 0
+  if checkpointer.latest_step() is not None:
+    target = {'state': checkpoints.host_tree(state),
+              'keys': {k: jax.random.key_data(v) for k, v in keys.items()}}
+    restored, meta = checkpointer.restore(target)
+    state = restored['state']
+    keys = {k: jax.random.wrap_key_data(v) for k, v in restored['keys'].items()}
+    start_step = meta['step']
+    logging.info('Resuming from step %d (epoch %d, batch %d) in %s', start_step, meta['epoch'],
+                 meta['batch_in_epoch'], workdir)
+
+  num_devices = jax.local_device_count() if mode == 'pmap' else None
+  batches = data.Batches(images, labels, config.batch_size, keys['data'], num_devices,
+                         jax.process_index(), jax.process_count())
+  spe = batches.steps_per_epoch
+  total_steps = config.num_steps or config.num_epochs * spe
+  logging.info('%s on %s: %d images, %d steps per epoch (last %d images of each epoch dropped), '
+               '%d steps in total, %s over %d device(s)', config.model, config.dataset, len(images),
+               spe, len(images) % config.batch_size, total_steps, mode, num_devices or 1)
+
+  os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+  log = MetricsLog(os.path.join(workdir, 'metrics.jsonl'), config.log_every_steps, start_step,
+                   is_writer)
+  sampler = train_lib.make_sampler(generator)
+  fixed_z = jax.random.normal(keys['sample'], (config.num_sample_images, config.latent_dim))
+  unreplicate = jax_utils.unreplicate if mode == 'pmap' else (lambda tree: tree)
+  state = jax_utils.replicate(state) if mode == 'pmap' else jax.device_put(state)
+
+  step_fn = train_lib.compile_steps(config, mode)
+  executables, compile_seconds = {}, 0.0
+  epoch_seconds = []  # (seconds, steps) of each epoch this process trained in
+  step = start_step
+  try:
+    while step < total_steps:
+      epoch = step // spe
+      epoch_end = min((epoch + 1) * spe, total_steps)
+      bar = tqdm(total=epoch_end - epoch * spe, initial=step - epoch * spe, unit='step',
+                 desc=f'epoch {epoch + 1}', disable=None, leave=False)
+      seconds, steps_timed = 0.0, 0
+      while step < epoch_end:
+        count = min(config.steps_per_call, epoch_end - step,
+                    _next_multiple(step, config.checkpoint_every_steps) - step)
+        started = time.perf_counter()
+        batch = batches.get(step, count)
+        if count not in executables:  # compile ahead so the epoch time excludes compilation
+          compile_started = time.perf_counter()
+          executables[count] = step_fn.lower(state, batch, keys['train']).compile()
+          compile_seconds += time.perf_counter() - compile_started
+          started += time.perf_counter() - compile_started
+        state, metrics = executables[count](state, batch, keys['train'])
+        metrics = jax.device_get(metrics)
+        if mode == 'pmap':
+          metrics = {k: v[0] for k, v in metrics.items()}
+        _check_finite(metrics, step)
+        log.add_steps(step, metrics, spe, total_steps)
+        step += count
+        if step % config.checkpoint_every_steps == 0 or step == total_steps:
+          _save(checkpointer, state, keys, step, batches, config, unreplicate)
+        seconds += time.perf_counter() - started
+        steps_timed += count
+        bar.update(count)
+        bar.set_postfix(d_loss=f'{metrics["d_loss"][-1]:.3f}', g_loss=f'{metrics["g_loss"][-1]:.3f}',
+                        steps_per_s=f'{steps_timed / seconds:.1f}')
+      bar.close()
+      epoch_seconds.append((seconds, steps_timed))
+      log.add_epoch(epoch + 1, step, seconds, steps_timed, spe)
+      logging.info('epoch %d (step %d): %.2f s for %d steps = %.2f s per epoch; d_loss %.4f, '
+                   'g_loss %.4f, D(x) %.3f, D(G(z)) %.3f', epoch + 1, step, seconds, steps_timed,
+                   seconds / steps_timed * spe, metrics['d_loss'][-1], metrics['g_loss'][-1],
+                   metrics['d_real'][-1], metrics['d_fake'][-1])
+      if is_writer:
+        _save_pictures(workdir, sampler, unreplicate(state), fixed_z, step, spe)
+  finally:
+    checkpointer.close()
+
+  total_seconds = sum(s for s, _ in epoch_seconds)
+  total_timed = sum(n for _, n in epoch_seconds)
+  summary = {'steps': step, 'steps_per_epoch': spe, 'compile_seconds': compile_seconds,
+             'seconds_per_epoch': total_seconds / total_timed * spe if total_timed else None}
+  if total_timed:
+    logging.info('Done at step %d: %.2f s per epoch on average over %d steps (compilation %.1f s '
+                 'excluded) on %s', step, summary['seconds_per_epoch'], total_timed,
+                 compile_seconds, jax.devices()[0].device_kind)
+  return summary
+
+
+def _save(checkpointer, state, keys, step, batches, config, unreplicate):
+  tree = {'state': checkpoints.host_tree(unreplicate(state)),
+          'keys': {k: np.asarray(jax.random.key_data(v)) for k, v in keys.items()}}
+  meta = {'step': step, **batches.position(step), 'steps_per_epoch': batches.steps_per_epoch,
+          'config': json.loads(config.to_json_best_effort())}
+  checkpointer.save(step, tree, meta)
+
+
+def _save_pictures(workdir, sampler, state, fixed_z, step, steps_per_epoch):
+  images = data.to_uint8(sampler(train_lib.generator_variables(state), fixed_z))
+  plots.save_grid(images, os.path.join(workdir, 'samples', f'step_{step:07d}.png'),
+                  title=f'epoch {step / steps_per_epoch:.2f}, step {step}')
+  plots.refresh_run_pictures(workdir)

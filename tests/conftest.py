@@ -1,0 +1,64 @@
+"""8 CPU devices before any JAX work, tiny IDX datasets, and tiny configs for fast tests."""
+import gzip
+import os
+
+import jax
+
+jax.config.update('jax_num_cpu_devices', 8)
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from gans import trainer  # noqa: E402
+from gans.configs import default  # noqa: E402
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def write_idx(path, array):
+  """Writes uint8 `array` as an IDX file: magic 0x0000080N, then N big-endian uint32 dims."""
+  array = np.asarray(array, np.uint8)
+  header = bytes([0, 0, 8, array.ndim]) + b''.join(d.to_bytes(4, 'big') for d in array.shape)
+  opener = gzip.open if path.endswith('.gz') else open
+  with opener(path, 'wb') as f:
+    f.write(header + array.tobytes())
+
+
+def write_mnist_like(folder, num_train=64, num_test=16, num_classes=10, stems=('train', 't10k'),
+                     label_offset=0, seed=0):
+  rng = np.random.default_rng(seed)
+  os.makedirs(folder, exist_ok=True)
+  for stem, n in zip(stems, (num_train, num_test)):
+    write_idx(os.path.join(folder, f'{stem}-images-idx3-ubyte.gz'),
+              rng.integers(0, 256, (n, 28, 28)))
+    write_idx(os.path.join(folder, f'{stem}-labels-idx1-ubyte.gz'),
+              np.arange(n) % num_classes + label_offset)
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+  """A GANS_DATA_DIR with a 64-image 'mnist' made by the test."""
+  root = str(tmp_path / 'data')
+  write_mnist_like(os.path.join(root, 'mnist'))
+  return root
+
+
+def tiny_config(model='mlp', data_dir=None, **overrides):
+  """Small nets and batches so a step compiles and runs in well under a second."""
+  config = default.get_config()
+  config.model = model
+  config.data_dir = data_dir
+  config.batch_size = 16
+  config.num_steps = 8
+  config.log_every_steps = 2
+  config.checkpoint_every_steps = 4
+  config.num_sample_images = 8
+  config.parallel = 'jit'
+  config.latent_dim = 8
+  config.mlp.generator_widths = (32,)
+  config.mlp.discriminator_widths = (32,)
+  config.dcgan.generator_features = (8, 8, 4)
+  config.dcgan.discriminator_features = (4, 8)
+  for key, value in overrides.items():
+    config[key] = value
+  return trainer.resolve_config(config)

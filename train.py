@@ -1,0 +1,61 @@
+"""Trains a GAN: `python train.py --model=dcgan --dataset=mnist --workdir=runs/dcgan_mnist`.
+
+Running the same command again on the same workdir resumes from its latest checkpoint.
+"""
+import os
+import sys
+
+from absl import app, flags, logging
+from ml_collections import config_flags
+
+FLAGS = flags.FLAGS
+config_flags.DEFINE_config_file(
+    'config', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gans/configs/default.py'),
+    'ml_collections config file; override fields with --config.FIELD=VALUE.')
+flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics and pictures.')
+flags.DEFINE_string('model', None, 'mlp or dcgan (config.model).')
+flags.DEFINE_string('dataset', None, 'mnist, fashion_mnist, kmnist or emnist/{byclass,balanced,'
+                    'letters,digits} (config.dataset).')
+flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')
+flags.DEFINE_string('loss', None, 'non_saturating, minimax, least_squares, hinge or '
+                    'wasserstein_gp (config.loss).')
+flags.DEFINE_integer('num_epochs', None, 'Epochs to train (config.num_epochs).')
+flags.DEFINE_integer('num_steps', None, 'Steps to train; overrides --num_epochs.')
+flags.DEFINE_integer('batch_size', None, 'Global batch size over all devices.')
+flags.DEFINE_integer('seed', None, 'Seed of the root PRNG key.')
+flags.DEFINE_bool('distributed', False, 'Call jax.distributed.initialize() (multi-host runs).')
+PLAIN_FLAGS = ('model', 'dataset', 'data_dir', 'loss', 'num_epochs', 'num_steps', 'batch_size',
+               'seed')
+
+
+def quiet_orbax(record):
+  """Keeps orbax's per-save INFO chatter out of the training log; its warnings still show."""
+  return record.levelno > logging.converter.STANDARD_INFO or 'orbax' not in record.pathname
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+  logging.get_absl_handler().addFilter(quiet_orbax)
+  import jax
+  from gans import trainer
+  from gans.errors import UsageError
+  if FLAGS.distributed:
+    jax.distributed.initialize()
+  config = FLAGS.config
+  for name in PLAIN_FLAGS:
+    if FLAGS[name].value is not None:
+      config[name] = FLAGS[name].value
+  logging.info('JAX %s, process %d of %d, devices: %s', jax.__version__, jax.process_index(),
+               jax.process_count(), jax.devices())
+  try:
+    if not FLAGS.workdir:
+      raise UsageError('--workdir is required: the directory for checkpoints and results')
+    trainer.train(config, FLAGS.workdir)
+  except (UsageError, trainer.NonFiniteError) as e:
+    print(f'error: {e}', file=sys.stderr)
+    sys.exit(2 if isinstance(e, UsageError) else 1)
+
+
+if __name__ == '__main__':
+  app.run(main)
