@@ -1,4 +1,4 @@
-"""Trains a GAN: `python train.py --model=dcgan --dataset=mnist --workdir=runs/dcgan_mnist`.
+"""Trains a GAN: `python train.py --model=dcgan --dataset=mnist [--workdir=workdirs/dcgan_mnist]`.
 
 Running the same command again on the same workdir resumes from its latest checkpoint.
 """
@@ -12,7 +12,8 @@ FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file(
     'config', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'gans/configs/default.py'),
     'ml_collections config file; override fields with --config.FIELD=VALUE.')
-flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics and pictures.')
+flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics and pictures; default '
+                    'workdirs/<model>_<dataset>.')
 flags.DEFINE_string('model', None, 'mlp or dcgan (config.model).')
 flags.DEFINE_string('dataset', None, 'mnist, fashion_mnist, kmnist or emnist/{byclass,balanced,'
                     'letters,digits} (config.dataset).')
@@ -49,9 +50,7 @@ def main(argv):
   logging.info('JAX %s, process %d of %d, devices: %s', jax.__version__, jax.process_index(),
                jax.process_count(), jax.devices())
   try:
-    if not FLAGS.workdir:
-      raise UsageError('--workdir is required: the directory for checkpoints and results')
-    trainer.train(config, FLAGS.workdir)
+    trainer.train(config, FLAGS.workdir or trainer.default_workdir(config))
   except (UsageError, trainer.NonFiniteError) as e:
     print(f'error: {e}', file=sys.stderr)
     sys.exit(2 if isinstance(e, UsageError) else 1)

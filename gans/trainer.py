@@ -81,6 +81,8 @@ def _check_workdir_writable(workdir):
   existing = path
   while not os.path.exists(existing):
     existing = os.path.dirname(existing)
+  if not os.path.isdir(existing):
+    raise UsageError(f'workdir {workdir!r} cannot be created: {existing} is a file')
   if not os.access(existing, os.W_OK | os.X_OK):
     raise UsageError(f'workdir {workdir!r} is not writable ({existing} denies writing)')
 
@@ -150,6 +152,10 @@ def _check_finite(metrics, first_step):
     if bad.size:
       raise NonFiniteError(f'non-finite {name} ({values[bad[0]]}) at step {first_step + bad[0] + 1}; '
                            f'training stopped, the checkpoints before it are intact')
+
+
+def default_workdir(config) -> str:
+  return os.path.join('workdirs', f'{config.model}_{config.dataset}'.replace('/', '_'))
 
 
 def train(config: ml_collections.ConfigDict, workdir: str) -> dict:

@@ -9,7 +9,7 @@ jax.config.update('jax_num_cpu_devices', 8)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from gans import trainer  # noqa: E402
+from gans import checkpoints, trainer  # noqa: E402
 from gans.configs import default  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -62,3 +62,21 @@ def tiny_config(model='mlp', data_dir=None, **overrides):
   for key, value in overrides.items():
     config[key] = value
   return trainer.resolve_config(config)
+
+
+def final_state(workdir):
+  """The newest checkpoint's state tree as numpy."""
+  checkpointer = checkpoints.Checkpointer(workdir, create=False)
+  try:
+    step = checkpointer.latest_step()
+    restored = checkpointer.manager.restore(step)
+  finally:
+    checkpointer.close()
+  return step, restored['state']
+
+
+def assert_bitwise_equal(a, b):
+  leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
+  assert len(leaves_a) == len(leaves_b)
+  for x, y in zip(leaves_a, leaves_b):
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(y))

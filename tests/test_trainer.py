@@ -6,27 +6,9 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import tiny_config
+from conftest import assert_bitwise_equal, final_state, tiny_config
 from gans import checkpoints, losses, trainer
 from gans.errors import UsageError
-
-
-def final_state(workdir):
-  """The newest checkpoint's state tree as numpy."""
-  checkpointer = checkpoints.Checkpointer(workdir, create=False)
-  try:
-    step = checkpointer.latest_step()
-    restored = checkpointer.manager.restore(step)
-  finally:
-    checkpointer.close()
-  return step, restored['state']
-
-
-def assert_bitwise_equal(a, b):
-  leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
-  assert len(leaves_a) == len(leaves_b)
-  for x, y in zip(leaves_a, leaves_b):
-    np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
 @pytest.mark.parametrize('model', ['mlp', 'dcgan'])

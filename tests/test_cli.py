@@ -1,0 +1,110 @@
+"""train.py and evaluate.py as a user runs them: bad flags, kill -9 and resume, sample export."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from conftest import REPO, assert_bitwise_equal, final_state
+
+TINY = ['--model=mlp', '--batch_size=16', '--config.latent_dim=8', '--config.parallel=jit',
+        '--config.mlp.generator_widths=(32,)', '--config.mlp.discriminator_widths=(32,)',
+        '--config.num_sample_images=8']
+
+
+def command(script, *args):
+  return [sys.executable, os.path.join(REPO, script), *args]
+
+
+def run(script, *args, env=None):
+  return subprocess.run(command(script, *args), capture_output=True, text=True, timeout=120,
+                        env=env)
+
+
+def cpu_env(devices=1):
+  return dict(os.environ, XLA_FLAGS=f'--xla_force_host_platform_device_count={devices}')
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--model=vae'], "unknown model 'vae'; allowed: mlp, dcgan"),
+    (['--dataset=cifar10'], "unknown dataset 'cifar10'; allowed: mnist"),
+    (['--loss=wgan'], "unknown loss 'wgan'; allowed: non_saturating"),
+    (['--num_epochs=0'], 'num_epochs must be a positive integer, got 0'),
+    (['--batch_size=-8'], 'batch_size must be a positive integer, got -8'),
+    (['--batch_size=12', '--config.parallel=pmap'], 'batch_size 12 is not divisible by the 8'),
+])
+def test_bad_flags_fail_fast_with_one_line_and_write_nothing(tmp_path, data_dir, flags, message):
+  workdir = tmp_path / 'run'
+  start = time.perf_counter()
+  result = run('train.py', f'--workdir={workdir}', f'--data_dir={data_dir}', *flags,
+               env=cpu_env(8))
+  assert time.perf_counter() - start < 10
+  assert result.returncode != 0
+  errors = [line for line in result.stderr.splitlines() if line.startswith('error:')]
+  assert len(errors) == 1 and message in errors[0], result.stderr
+  assert not workdir.exists()
+
+
+def test_a_workdir_that_cannot_be_created_is_refused(tmp_path, data_dir):
+  blocker = tmp_path / 'file'
+  blocker.write_text('not a directory')
+  result = run('train.py', f'--workdir={blocker}/run', f'--data_dir={data_dir}', *TINY)
+  assert result.returncode == 2
+  assert f'error: workdir {str(blocker / "run")!r} cannot be created' in result.stderr
+  assert blocker.read_text() == 'not a directory'
+
+
+def test_kill_9_at_a_checkpoint_then_resume_equals_an_uninterrupted_run(tmp_path, data_dir):
+  def train_args(workdir):
+    return ['train.py', f'--workdir={workdir}', f'--data_dir={data_dir}', '--num_steps=160',
+            '--config.checkpoint_every_steps=20', '--config.log_every_steps=10', *TINY]
+
+  whole, parts = tmp_path / 'whole', tmp_path / 'parts'
+  assert run(*train_args(whole)).returncode == 0
+  process = subprocess.Popen(command(*train_args(parts)), stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+  deadline = time.time() + 60
+  while not (parts / 'checkpoints' / '20').exists() and time.time() < deadline:
+    time.sleep(0.01)
+  process.send_signal(signal.SIGKILL)
+  assert process.wait() == -signal.SIGKILL  # killed mid-run, not finished
+  assert final_state(parts)[0] < 160
+  resumed = run(*train_args(parts))
+  assert resumed.returncode == 0, resumed.stderr
+  step_whole, state_whole = final_state(whole)
+  step_parts, state_parts = final_state(parts)
+  assert step_whole == step_parts == 160
+  assert_bitwise_equal(state_whole, state_parts)
+
+  # evaluate.py exports the same samples for the same seed, other samples for another seed.
+  exports = {}
+  for name, seed in [('a', 3), ('b', 3), ('c', 4)]:
+    path = tmp_path / f'{name}.npz'
+    result = run('evaluate.py', f'--workdir={parts}', '--num_samples=1500', f'--export={path}',
+                 f'--seed={seed}')
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / f'{name}.png').stat().st_size > 0
+    exports[name] = np.load(path)['images']
+  assert exports['a'].shape == (1500, 28, 28) and exports['a'].dtype == np.uint8
+  np.testing.assert_array_equal(exports['a'], exports['b'])
+  assert not np.array_equal(exports['a'], exports['c'])
+  assert len(np.unique(exports['a'][:1000].reshape(1000, -1), axis=0)) == 1000
+
+
+@pytest.mark.parametrize('flags, message', [
+    (['--num_samples=0'], '--num_samples must be a positive integer, got 0'),
+    (['--export=samples.txt'], "--export must name a .npz file, got 'samples.txt'"),
+])
+def test_evaluate_refuses_bad_flags(tmp_path, flags, message):
+  result = run('evaluate.py', f'--workdir={tmp_path}', '--export=out.npz', *flags)
+  assert result.returncode == 2 and f'error: {message}' in result.stderr
+
+
+def test_evaluate_without_a_checkpoint_names_the_workdir(tmp_path):
+  result = run('evaluate.py', f'--workdir={tmp_path}', f'--export={tmp_path / "s.npz"}')
+  assert result.returncode == 2
+  assert f"error: no checkpoint in workdir '{tmp_path}'" in result.stderr
+  assert not (tmp_path / 's.npz').exists()
