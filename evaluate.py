@@ -1,33 +1,57 @@
-"""Exports samples of a trained run:
-`python evaluate.py --workdir W --num_samples N --export samples.npz [--seed S] [--use_ema]`.
+"""Scores a trained run or any npz of samples, each metric beside its real-data reference.
+
+  python evaluate.py --workdir=W [--num_samples=10000]           # eval.json + figures in W
+  python evaluate.py --samples=S.npz --dataset=mnist              # S_eval.json + figures beside S
+  python evaluate.py --workdir=W --num_samples=N --export=S.npz   # only export samples
 """
 import sys
 
 from absl import app, flags, logging
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string('workdir', None, 'Workdir of a train.py run.')
-flags.DEFINE_integer('num_samples', 10000, 'How many samples to generate.')
-flags.DEFINE_string('export', None, 'Write the samples here (.npz with uint8 `images`) and a grid '
-                    'PNG beside it.')
-flags.DEFINE_integer('seed', 0, 'Seed of the sampling noise.')
-flags.DEFINE_bool('use_ema', False, 'Sample from the EMA of the generator.')
+flags.DEFINE_string('workdir', None, 'Workdir of a train.py run: scores its latest checkpoint.')
+flags.DEFINE_string('samples', None, 'An npz of `images` (N, 28, 28[, 1]), uint8 or float in '
+                    '[-1, 1] or [0, 1], and optional integer `labels` (N,), to score.')
+flags.DEFINE_string('dataset', None, 'The dataset --samples imitate (mnist, fashion_mnist, ...).')
+flags.DEFINE_integer('num_samples', 10000, 'How many samples to generate from --workdir.')
+flags.DEFINE_string('export', None, 'With --workdir: only write the samples to this .npz (uint8 '
+                    '`images`) and a grid PNG beside it.')
+flags.DEFINE_integer('seed', 0, 'Seed of the sampling noise and of the metrics\' subsets.')
+flags.DEFINE_bool('use_ema', False, 'Export from the EMA of the generator.')
+flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')
+flags.DEFINE_string('classifier_dir', None, 'Cache of evaluator classifiers; default '
+                    '$GANS_CLASSIFIER_DIR, else ~/.cache/gans/classifiers.')
+flags.DEFINE_string('output_dir', None, 'With --samples: where to write; default beside the npz.')
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
-  from gans import sampling
+  from gans import evaluation, sampling
   from gans.errors import UsageError
   try:
-    if not FLAGS.workdir or not FLAGS.export:
-      raise UsageError('--workdir and --export are required')
-    path, grid = sampling.export_samples(FLAGS.workdir, FLAGS.num_samples, FLAGS.export,
-                                         FLAGS.seed, FLAGS.use_ema)
+    if bool(FLAGS.workdir) == bool(FLAGS.samples):
+      raise UsageError('give exactly one of --workdir (a training run) or --samples (an npz)')
+    if FLAGS.export:
+      if not FLAGS.workdir:
+        raise UsageError('--export needs --workdir')
+      path, grid = sampling.export_samples(FLAGS.workdir, FLAGS.num_samples, FLAGS.export,
+                                           FLAGS.seed, FLAGS.use_ema)
+      logging.info('Wrote %d samples to %s and a grid to %s', FLAGS.num_samples, path, grid)
+      return
+    if FLAGS.workdir:
+      reports = evaluation.evaluate_workdir(FLAGS.workdir, FLAGS.num_samples, FLAGS.seed,
+                                            FLAGS.data_dir, FLAGS.classifier_dir)
+    else:
+      if not FLAGS.dataset:
+        raise UsageError('--samples needs --dataset, the dataset the samples imitate')
+      reports = evaluation.evaluate_file(FLAGS.samples, FLAGS.dataset, FLAGS.seed, FLAGS.data_dir,
+                                         FLAGS.classifier_dir, FLAGS.output_dir)
   except UsageError as e:
     print(f'error: {e}', file=sys.stderr)
     sys.exit(2)
-  logging.info('Wrote %d samples to %s and a grid to %s', FLAGS.num_samples, path, grid)
+  for stem, report in reports.items():
+    print(f'[{stem}]\n{evaluation.format_report(report)}')
 
 
 if __name__ == '__main__':

@@ -24,6 +24,8 @@ flags.DEFINE_integer('num_epochs', None, 'Epochs to train (config.num_epochs).')
 flags.DEFINE_integer('num_steps', None, 'Steps to train; overrides --num_epochs.')
 flags.DEFINE_integer('batch_size', None, 'Global batch size over all devices.')
 flags.DEFINE_integer('seed', None, 'Seed of the root PRNG key.')
+flags.DEFINE_integer('eval_every', None, 'Record the Fréchet distance and classifier score every '
+                     'this many steps (config.eval_every_steps; 0: never).')
 flags.DEFINE_bool('distributed', False, 'Call jax.distributed.initialize() (multi-host runs).')
 PLAIN_FLAGS = ('model', 'dataset', 'data_dir', 'loss', 'num_epochs', 'num_steps', 'batch_size',
                'seed')
@@ -47,6 +49,8 @@ def main(argv):
   for name in PLAIN_FLAGS:
     if FLAGS[name].value is not None:
       config[name] = FLAGS[name].value
+  if FLAGS.eval_every is not None:
+    config.eval_every_steps = FLAGS.eval_every
   logging.info('JAX %s, process %d of %d, devices: %s', jax.__version__, jax.process_index(),
                jax.process_count(), jax.devices())
   try:

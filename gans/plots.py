@@ -43,13 +43,13 @@ def save_gif(frame_paths, path: str, ms_per_frame: int = 400):
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
 
 
-def read_metrics(path: str):
-  """The training lines of a metrics.jsonl (those with losses), in order."""
+def read_metrics(path: str, key: str = 'd_loss'):
+  """The lines of a metrics.jsonl that hold `key` (default: the training lines), in order."""
   if not os.path.exists(path):
     return []
   with open(path) as f:
     rows = [json.loads(line) for line in f if line.strip()]
-  return [r for r in rows if 'd_loss' in r]
+  return [r for r in rows if key in r]
 
 
 def save_curves(rows, workdir: str):
@@ -73,7 +73,81 @@ def save_curves(rows, workdir: str):
 
 
 def refresh_run_pictures(workdir: str):
-  """Rebuilds progress.gif from samples/*.png and the curves from metrics.jsonl."""
+  """Rebuilds progress.gif from samples/*.png and the curves (and fid.png) from metrics.jsonl."""
   save_gif(sorted(glob.glob(os.path.join(workdir, 'samples', '*.png'))),
            os.path.join(workdir, 'progress.gif'))
-  save_curves(read_metrics(os.path.join(workdir, 'metrics.jsonl')), workdir)
+  metrics_path = os.path.join(workdir, 'metrics.jsonl')
+  save_curves(read_metrics(metrics_path), workdir)
+  save_metric_curve(read_metrics(metrics_path, 'eval_fid'), 'eval_fid',
+                    'Fréchet distance (evaluator features)', os.path.join(workdir, 'fid.png'))
+
+
+def save_class_histogram(sample_counts, real_counts, path):
+  """Predicted-class counts of the samples beside those of the real reference."""
+  classes = np.arange(len(sample_counts))
+  fig, ax = plt.subplots(figsize=(max(6, 0.25 * len(classes)), 3.5))
+  ax.bar(classes - 0.2, real_counts, 0.4, label='real (train)')
+  ax.bar(classes + 0.2, sample_counts, 0.4, label='samples')
+  ax.set_xlabel('predicted class')
+  ax.set_ylabel('count')
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
+def save_confusion_matrix(confusion, path):
+  """Rows: the class asked for; columns: the evaluator's prediction; row-normalised colours."""
+  confusion = np.asarray(confusion, np.float64)
+  rates = confusion / np.maximum(confusion.sum(1, keepdims=True), 1)
+  n = len(confusion)
+  fig, ax = plt.subplots(figsize=(max(4, 0.45 * n), max(4, 0.45 * n)))
+  ax.imshow(rates, cmap='Blues', vmin=0, vmax=1)
+  if n <= 20:
+    for i in range(n):
+      for j in range(n):
+        ax.text(j, i, int(confusion[i, j]), ha='center', va='center', fontsize=7,
+                color='white' if rates[i, j] > 0.5 else 'black')
+  ax.set_xlabel('predicted class')
+  ax.set_ylabel('conditioning class')
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
+def save_nearest_neighbour_figure(sample_distances, real_distances, images, train_images, path,
+                                  num_pairs=8):
+  """Distance histograms (samples vs unseen real images) and the closest sample/train pairs."""
+  fig, (hist, pairs) = plt.subplots(1, 2, figsize=(10, 3.5), width_ratios=(1.2, 1))
+  bins = np.linspace(0, max(sample_distances.max(), real_distances.max()), 40)
+  hist.hist(real_distances, bins, alpha=0.6, label='real test images')
+  hist.hist(sample_distances, bins, alpha=0.6, label='samples')
+  hist.set_xlabel('L2 distance to the nearest train image (pixels in [0, 255])')
+  hist.legend()
+  closest = np.argsort(sample_distances)[:num_pairs]
+  flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
+  queries = images[closest].reshape(len(closest), -1).astype(np.float32)
+  squared = (queries ** 2).sum(1)[:, None] - 2 * queries @ flat_train.T + (flat_train ** 2).sum(1)
+  neighbours = train_images[squared.argmin(1)]
+  pairs.imshow(image_grid(np.concatenate([images[closest], neighbours]), columns=len(closest)),
+               cmap='gray')
+  pairs.set_title('closest samples (top) and their nearest train images')
+  pairs.axis('off')
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
+def save_metric_curve(rows, key, label, path):
+  """One evaluation metric recorded during training against the step."""
+  rows = [r for r in rows if key in r]
+  if not rows:
+    return
+  fig, ax = plt.subplots(figsize=(7, 4))
+  ax.plot([r['step'] for r in rows], [r[key] for r in rows], marker='o')
+  ax.set_xlabel('step')
+  ax.set_ylabel(label)
+  ax.grid(alpha=0.3)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)

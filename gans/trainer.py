@@ -16,7 +16,7 @@ from absl import logging
 from flax import jax_utils
 from tqdm import tqdm
 
-from gans import checkpoints, data, losses, models, plots, train_lib
+from gans import checkpoints, data, evaluation, losses, models, plots, train_lib
 from gans.errors import UsageError
 
 # A workdir keeps these for life; anything else (epochs, steps, logging) may change on resume.
@@ -51,6 +51,13 @@ def resolve_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
   for field in positive:
     if not isinstance(config[field], int) or config[field] <= 0:
       raise UsageError(f'{field} must be a positive integer, got {config[field]!r}')
+  if not isinstance(config.eval_every_steps, int) or config.eval_every_steps < 0:
+    raise UsageError(f'eval_every_steps must be 0 (off) or a positive integer, got '
+                     f'{config.eval_every_steps!r}')
+  if config.eval_every_steps and not (isinstance(config.eval_num_samples, int)
+                                      and config.eval_num_samples >= evaluation.MIN_SAMPLES):
+    raise UsageError(f'eval_num_samples must be an integer >= {evaluation.MIN_SAMPLES}, got '
+                     f'{config.eval_num_samples!r}')
   if not config.learning_rate > 0:
     raise UsageError(f'learning_rate must be positive, got {config.learning_rate!r}')
   if not 0 <= config.ema_decay < 1:
@@ -137,8 +144,11 @@ class MetricsLog:
       self.window.append({k: float(v[i]) for k, v in metrics.items()})
       if done % self.every == 0 or done == final_step:
         row = {k: float(np.mean([w[k] for w in self.window])) for k in self.window[0]}
-        self._append({'step': done, 'epoch': done / steps_per_epoch, **row})
+        self.add_row(done, steps_per_epoch, row)
         self.window = []
+
+  def add_row(self, step, steps_per_epoch, row):
+    self._append({'step': step, 'epoch': step / steps_per_epoch, **row})
 
   def add_epoch(self, epoch, step, seconds, steps_timed, steps_per_epoch):
     self._append({'step': step, 'epoch_end': epoch, 'seconds': seconds, 'steps_timed': steps_timed,
@@ -198,7 +208,13 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict:
   log = MetricsLog(os.path.join(workdir, 'metrics.jsonl'), config.log_every_steps, start_step,
                    is_writer)
   sampler = train_lib.make_sampler(generator)
-  fixed_z = jax.random.normal(keys['sample'], (config.num_sample_images, config.latent_dim))
+  grid_key, eval_key = jax.random.split(keys['sample'])
+  fixed_z = jax.random.normal(grid_key, (config.num_sample_images, config.latent_dim))
+  monitor = None
+  if config.eval_every_steps:
+    monitor = evaluation.TrainingMonitor(
+        config.dataset, config.data_dir, config.classifier_dir,
+        jax.random.normal(eval_key, (config.eval_num_samples, config.latent_dim)))
   unreplicate = jax_utils.unreplicate if mode == 'pmap' else (lambda tree: tree)
   state = jax_utils.replicate(state) if mode == 'pmap' else jax.device_put(state)
 
@@ -230,6 +246,8 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict:
         _check_finite(metrics, step)
         log.add_steps(step, metrics, spe, total_steps)
         step += count
+        if monitor and step // config.eval_every_steps > (step - count) // config.eval_every_steps:
+          started += _evaluate(monitor, sampler, unreplicate(state), log, step, spe)
         if step % config.checkpoint_every_steps == 0 or step == total_steps:
           _save(checkpointer, state, keys, step, batches, config, unreplicate)
         seconds += time.perf_counter() - started
@@ -258,6 +276,17 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict:
                  'excluded) on %s', step, summary['seconds_per_epoch'], total_timed,
                  compile_seconds, jax.devices()[0].device_kind)
   return summary
+
+
+def _evaluate(monitor, sampler, state, log, step, steps_per_epoch) -> float:
+  """Logs the monitor's metrics at `step`; returns its seconds, which epoch times exclude."""
+  started = time.perf_counter()
+  variables = train_lib.generator_variables(state)
+  row = monitor(lambda z: sampler(variables, z))
+  log.add_row(step, steps_per_epoch, row)
+  logging.info('step %d: Fréchet distance %.3f, classifier score %.3f (%d samples)', step,
+               row['eval_fid'], row['eval_classifier_score'], row['eval_num_samples'])
+  return time.perf_counter() - started
 
 
 def _save(checkpointer, state, keys, step, batches, config, unreplicate):

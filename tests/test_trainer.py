@@ -1,12 +1,13 @@
 """The training loop: determinism, exact resume, workdir identity, non-finite stop, outputs."""
 import json
 import os
+import re
 
 import jax
 import numpy as np
 import pytest
 
-from conftest import assert_bitwise_equal, final_state, tiny_config
+from conftest import assert_bitwise_equal, final_state, tiny_config, write_mnist_like
 from gans import checkpoints, losses, trainer
 from gans.errors import UsageError
 
@@ -57,6 +58,27 @@ def test_pmap_run_writes_everything_a_run_should(tmp_path, data_dir):
   assert meta['config']['model'] == 'dcgan'
   _, state = final_state(workdir)
   assert set(state['keys']) == set(trainer.KEY_NAMES) and state['state']['ema']
+
+
+def test_eval_every_records_fid_without_changing_training(tmp_path):
+  """Evaluation rows land where a fused call crosses a multiple of eval_every_steps."""
+  data_dir = str(tmp_path / 'data')
+  write_mnist_like(os.path.join(data_dir, 'mnist'), num_train=256, num_test=128)
+  plain = tiny_config('mlp', data_dir, steps_per_call=3)
+  trainer.train(plain, str(tmp_path / 'plain'))
+  evaluated = tiny_config('mlp', data_dir, steps_per_call=3, eval_every_steps=2,
+                          eval_num_samples=100, classifier_dir=str(tmp_path / 'classifiers'))
+  trainer.train(evaluated, str(tmp_path / 'evaluated'))
+  rows = lambda run: [json.loads(l) for l in open(tmp_path / run / 'metrics.jsonl')]
+  evals = [r for r in rows('evaluated') if 'eval_fid' in r]
+  # Calls of 3 steps, cut at epoch ends (4 steps): 3, 4, 7, 8, each crossing a multiple of 2.
+  assert [r['step'] for r in evals] == [3, 4, 7, 8]
+  assert all(r['eval_fid'] >= 0 and 1 <= r['eval_classifier_score'] <= 10 for r in evals)
+  assert os.path.getsize(tmp_path / 'evaluated' / 'fid.png') > 0
+  training_rows = lambda run: [r for r in rows(run) if 'd_loss' in r]
+  assert training_rows('plain') == training_rows('evaluated')
+  assert_bitwise_equal(final_state(tmp_path / 'plain')[1]['state'],
+                       final_state(tmp_path / 'evaluated')[1]['state'])
 
 
 def test_only_the_last_three_checkpoints_are_kept(tmp_path, data_dir):
@@ -110,11 +132,13 @@ def test_non_finite_loss_stops_with_the_step_and_keeps_the_last_checkpoint(
     ({'num_steps': -3}, 'num_steps must be a positive integer, got -3'),
     ({'parallel': 'pmap', 'batch_size': 12}, 'not divisible by the 8 devices'),
     ({'log_every_steps': 3}, 'must be a multiple of log_every_steps'),
+    ({'eval_every_steps': -1}, 'eval_every_steps must be 0 (off) or a positive integer, got -1'),
+    ({'eval_every_steps': 2, 'eval_num_samples': 10}, 'eval_num_samples must be an integer >= 100'),
 ])
 def test_bad_config_is_refused_before_anything_is_written(tmp_path, data_dir, overrides, message):
   workdir = tmp_path / 'run'
   config = tiny_config('mlp', data_dir)
-  with pytest.raises(UsageError, match=message.replace('(', r'\(')):
+  with pytest.raises(UsageError, match=re.escape(message)):
     for key, value in overrides.items():
       config[key] = value
     trainer.train(config, str(workdir))

@@ -37,6 +37,12 @@ def get_config():
   config.checkpoint_every_steps = 1000
   config.log_every_steps = 50
   config.num_sample_images = 64  # fixed-noise grid saved every epoch
+  # Every this many steps (0: never), the Fréchet distance and classifier score of
+  # eval_num_samples samples in the evaluator classifier's features go to metrics.jsonl / fid.png.
+  config.eval_every_steps = 0
+  config.eval_num_samples = 2000
+  # Cache of evaluator classifiers; None reads $GANS_CLASSIFIER_DIR, else ~/.cache/gans.
+  config.classifier_dir = ml_collections.config_dict.placeholder(str)
 
   config.mlp = ml_collections.ConfigDict()
   config.mlp.generator_widths = (256, 512, 1024)

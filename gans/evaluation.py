@@ -1,0 +1,207 @@
+"""Scores samples with the dataset's evaluator classifier, each metric beside its real reference.
+
+The reference is the same number of real *train* images put through the same code against the
+same real *test* split: the best a generator of that many samples could hope to score with this
+yardstick. Samples and reference are both compared with the test split, never with the train
+images the classifier learnt from, except in the memorisation check, which asks exactly that.
+"""
+import json
+import os
+
+import numpy as np
+
+from gans import classifier, data, metrics, plots
+from gans.errors import UsageError
+
+MIN_SAMPLES = 100  # below this the k-NN manifolds and covariances say little
+MEMORISATION_QUERIES = 1000  # samples (and test images) whose nearest train image is searched
+
+
+def as_images(images, what='images') -> np.ndarray:
+  """uint8 (N, 28, 28, 1) from uint8, or float in [-1, 1] or [0, 1], of shape (N, 28, 28[, 1])."""
+  images = np.asarray(images)
+  if images.ndim == 4 and images.shape[-1] == 1:
+    images = images[..., 0]
+  if images.ndim != 3 or images.shape[1:] != (28, 28):
+    raise UsageError(f'{what} must have shape (N, 28, 28) or (N, 28, 28, 1), got {images.shape}')
+  if images.dtype == np.uint8:
+    return images[..., None]
+  if not np.issubdtype(images.dtype, np.floating):
+    raise UsageError(f'{what} must be uint8 or float, got dtype {images.dtype}')
+  if images.size and not np.all(np.isfinite(images)):
+    raise UsageError(f'{what} contain NaN or Inf pixels')
+  low, high = (float(images.min()), float(images.max())) if images.size else (0.0, 0.0)
+  if low < -1 - 1e-6 or high > 1 + 1e-6:
+    raise UsageError(f'float {what} must lie in [-1, 1] or [0, 1], got [{low:.3g}, {high:.3g}]')
+  if low < 0:
+    return data.to_uint8(images)[..., None]
+  return np.clip(np.round(images * 255), 0, 255).astype(np.uint8)[..., None]
+
+
+def as_labels(labels, num_images, num_classes) -> np.ndarray:
+  labels = np.asarray(labels)
+  if labels.shape != (num_images,) or not np.issubdtype(labels.dtype, np.integer):
+    raise UsageError(f'labels must be integers of shape ({num_images},), got {labels.dtype} '
+                     f'{labels.shape}')
+  if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
+    raise UsageError(f'labels must lie in [0, {num_classes}), got [{labels.min()}, '
+                     f'{labels.max()}]')
+  return labels.astype(np.int32)
+
+
+def load_samples(path, num_classes):
+  """(images uint8 (N, 28, 28, 1), labels or None) from an npz of `images` [and `labels`]."""
+  try:
+    with np.load(path, allow_pickle=False) as npz:
+      arrays = {k: npz[k] for k in npz.files}
+  except (OSError, ValueError, EOFError) as e:
+    raise UsageError(f'cannot read {path!r} as an npz file: {e}') from None
+  if 'images' not in arrays:
+    raise UsageError(f'{path!r} has no array named images (it has: {", ".join(arrays) or "none"})')
+  images = as_images(arrays['images'])
+  labels = arrays.get('labels')
+  return images, None if labels is None else as_labels(labels, len(images), num_classes)
+
+
+def _check_count(num_samples):
+  if num_samples < MIN_SAMPLES:
+    raise UsageError(f'{num_samples} samples are too few to score; at least {MIN_SAMPLES} needed')
+
+
+def _score(evaluator, images, labels, test, train_images, seed):
+  """Every metric of `images` (and `labels`) against the real test split."""
+  num_classes = evaluator.model.num_classes
+  probs, features = evaluator.predict(images)
+  predicted = probs.argmax(-1)
+  mean, cov = metrics.feature_statistics(features)
+  kid_mean, kid_std = metrics.kernel_inception_distance(features, test['features'], seed=seed)
+  precision, recall = metrics.precision_recall(test['features'], features)
+  density, coverage = metrics.density_coverage(test['features'], features)
+  modes = metrics.mode_coverage(predicted, num_classes)
+  queries = images[:MEMORISATION_QUERIES].reshape(-1, 784).astype(np.float32)
+  nearest = metrics.nearest_neighbour_distances(queries, train_images)
+  scores = {
+      'classifier_score': metrics.classifier_score(probs),
+      'frechet_distance': metrics.frechet_distance(mean, cov, test['mean'], test['cov']),
+      'kid': kid_mean, 'kid_std': kid_std,
+      'precision': precision, 'recall': recall, 'density': density, 'coverage': coverage,
+      'classes_covered': modes['num_covered'], 'class_entropy': modes['entropy'],
+      'nearest_train_distance_median': float(np.median(nearest)),
+      'nearest_train_distance_p5': float(np.percentile(nearest, 5)),
+  }
+  extras = {'class_counts': modes['counts'], 'nearest': nearest}
+  if labels is not None:
+    conditional = metrics.conditional_accuracy(predicted, labels, num_classes)
+    scores['conditional_accuracy'] = conditional['accuracy']
+    extras['per_class_accuracy'] = conditional['per_class_accuracy']
+    extras['confusion'] = conditional['confusion']
+  return scores, extras
+
+
+def evaluate(images, labels, dataset, data_dir=None, classifier_dir=None, seed=0):
+  """{'dataset', 'num_samples', 'classifier', 'samples': {...}, 'real': {...}} plus figure data."""
+  num_classes = data.get_info(dataset).num_classes
+  images = as_images(images)
+  labels = None if labels is None else as_labels(labels, len(images), num_classes)
+  _check_count(len(images))
+  evaluator = classifier.get_evaluator(dataset, data_dir, classifier_dir)
+  train_images, train_labels = data.load_split(dataset, 'train', data_dir)
+  test_images, _ = data.load_split(dataset, 'test', data_dir)
+  _, test_features = evaluator.predict(test_images)
+  test_mean, test_cov = metrics.feature_statistics(test_features)
+  test = {'features': test_features, 'mean': test_mean, 'cov': test_cov}
+  flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
+
+  pick = np.random.default_rng(seed).choice(len(train_images), len(images), replace=False)
+  real_images, real_labels = train_images[pick], train_labels[pick]
+  # The memorisation reference is unseen real data: test images against the train set.
+  sample_scores, sample_extras = _score(evaluator, images, labels, test, flat_train, seed)
+  real_scores, real_extras = _score(evaluator, real_images,
+                                    None if labels is None else real_labels, test, flat_train, seed)
+  real_nearest = metrics.nearest_neighbour_distances(
+      test_images[:MEMORISATION_QUERIES].reshape(-1, 784).astype(np.float32), flat_train)
+  real_scores['nearest_train_distance_median'] = float(np.median(real_nearest))
+  real_scores['nearest_train_distance_p5'] = float(np.percentile(real_nearest, 5))
+  real_extras['nearest'] = real_nearest
+  report = {'dataset': dataset, 'num_samples': len(images),
+            'classifier': {k: evaluator.info[k] for k in ('test_accuracy', 'code_version')},
+            'samples': sample_scores, 'real': real_scores}
+  figures = {'samples': sample_extras, 'real': real_extras, 'images': images,
+             'train_images': train_images, 'labels': labels}
+  return report, figures
+
+
+def format_report(report) -> str:
+  """One line per metric: the samples' value beside the real reference."""
+  lines = [f'{report["dataset"]}: {report["num_samples"]} samples; evaluator test accuracy '
+           f'{report["classifier"]["test_accuracy"]:.4f}',
+           f'{"metric":34s} {"samples":>12s} {"real":>12s}']
+  for name, value in report['samples'].items():
+    lines.append(f'{name:34s} {value:12.4f} {report["real"][name]:12.4f}')
+  return '\n'.join(lines)
+
+
+def write_outputs(report, figures, output_dir, stem='eval'):
+  """`<stem>.json` and the figures (class histogram, confusion matrix, nearest neighbours)."""
+  os.makedirs(output_dir, exist_ok=True)
+  tmp = os.path.join(output_dir, f'{stem}.json.tmp')
+  with open(tmp, 'w') as f:
+    json.dump(report, f, indent=1)
+  os.replace(tmp, os.path.join(output_dir, f'{stem}.json'))
+  samples, real = figures['samples'], figures['real']
+  plots.save_class_histogram(samples['class_counts'], real['class_counts'],
+                             os.path.join(output_dir, f'{stem}_class_histogram.png'))
+  plots.save_nearest_neighbour_figure(samples['nearest'], real['nearest'], figures['images'],
+                                      figures['train_images'],
+                                      os.path.join(output_dir, f'{stem}_nearest_neighbours.png'))
+  if 'confusion' in samples:
+    plots.save_confusion_matrix(samples['confusion'],
+                                os.path.join(output_dir, f'{stem}_confusion.png'))
+
+
+def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifier_dir=None):
+  """Scores the latest checkpoint's generator (and its EMA when kept): eval[_ema].json + figures."""
+  from gans import sampling  # JAX models: only needed when a workdir is scored
+  _check_count(num_samples)
+  results = {}
+  generator, variables, config = sampling.load_generator(workdir)
+  data_dir = data_dir or config.data_dir
+  versions = [('eval', False)] + ([('eval_ema', True)] if config.ema_decay else [])
+  for stem, use_ema in versions:
+    if use_ema:
+      generator, variables, config = sampling.load_generator(workdir, use_ema=True)
+    images = sampling.generate(generator, variables, config.latent_dim, num_samples, seed)
+    report, figures = evaluate(images, None, config.dataset, data_dir, classifier_dir, seed)
+    write_outputs(report, figures, workdir, stem)
+    results[stem] = report
+  return results
+
+
+def evaluate_file(path, dataset, seed=0, data_dir=None, classifier_dir=None, output_dir=None):
+  """Scores any npz of samples; writes `<name>_eval.json` and figures beside it (or output_dir)."""
+  images, labels = load_samples(path, data.get_info(dataset).num_classes)
+  report, figures = evaluate(images, labels, dataset, data_dir, classifier_dir, seed)
+  stem = os.path.splitext(os.path.basename(path))[0] + '_eval'
+  write_outputs(report, figures, output_dir or os.path.dirname(os.path.abspath(path)), stem)
+  return {stem: report}
+
+
+class TrainingMonitor:
+  """Fréchet distance and classifier score of one fixed noise batch, as training goes on."""
+
+  def __init__(self, dataset, data_dir, classifier_dir, noise):
+    self.evaluator = classifier.get_evaluator(dataset, data_dir, classifier_dir)
+    test_images, _ = data.load_split(dataset, 'test', data_dir)
+    _, test_features = self.evaluator.predict(test_images)
+    self.test_mean, self.test_cov = metrics.feature_statistics(test_features)
+    self.noise = noise
+
+  def __call__(self, sample) -> dict:
+    """`sample(z) -> images in [-1, 1]`; returns the metrics as metrics.jsonl fields."""
+    images = np.concatenate([data.to_uint8(sample(self.noise[i:i + classifier.PREDICT_BATCH]))
+                             for i in range(0, len(self.noise), classifier.PREDICT_BATCH)])
+    probs, features = self.evaluator.predict(images)
+    mean, cov = metrics.feature_statistics(features)
+    return {'eval_fid': metrics.frechet_distance(mean, cov, self.test_mean, self.test_cov),
+            'eval_classifier_score': metrics.classifier_score(probs),
+            'eval_num_samples': len(images)}

@@ -1,0 +1,156 @@
+"""The evaluation pipeline: input checks, the classifier cache, scores beside the real reference."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from conftest import REPO, write_mnist_like
+from gans import classifier, data, evaluation
+from gans.errors import UsageError
+
+
+@pytest.fixture(scope='module')
+def small_data(tmp_path_factory):
+  """256 train / 128 test images: enough for the classifier's batches and the k-NN metrics."""
+  root = str(tmp_path_factory.mktemp('data'))
+  write_mnist_like(os.path.join(root, 'mnist'), num_train=256, num_test=128)
+  return root
+
+
+@pytest.fixture(scope='module')
+def classifier_dir(tmp_path_factory, small_data):
+  folder = str(tmp_path_factory.mktemp('classifiers'))
+  classifier.get_evaluator('mnist', small_data, folder)
+  return folder
+
+
+def test_images_are_accepted_in_every_documented_form():
+  pixels = np.arange(120 * 784, dtype=np.int64).reshape(120, 28, 28) % 256
+  expected = pixels.astype(np.uint8)[..., None]
+  np.testing.assert_array_equal(evaluation.as_images(pixels.astype(np.uint8)), expected)
+  np.testing.assert_array_equal(evaluation.as_images(expected), expected)
+  np.testing.assert_array_equal(evaluation.as_images(pixels / 127.5 - 1), expected)
+  np.testing.assert_array_equal(evaluation.as_images((pixels / 255.0).astype(np.float32)),
+                                expected)
+
+
+@pytest.mark.parametrize('images, message', [
+    (np.zeros((4, 32, 32), np.uint8), r'shape \(N, 28, 28\) or \(N, 28, 28, 1\), got \(4, 32, 32\)'),
+    (np.zeros((4, 28, 28), np.int32), 'uint8 or float, got dtype int32'),
+    (np.full((4, 28, 28), np.nan), 'NaN or Inf'),
+    (np.full((4, 28, 28), 255.0), r'\[-1, 1\] or \[0, 1\], got \[255, 255\]'),
+])
+def test_bad_images_are_refused(images, message):
+  with pytest.raises(UsageError, match=message):
+    evaluation.as_images(images)
+
+
+def test_bad_labels_are_refused():
+  with pytest.raises(UsageError, match=r'labels must lie in \[0, 10\), got \[0, 10\]'):
+    evaluation.as_labels(np.arange(11), 11, 10)
+  with pytest.raises(UsageError, match=r'integers of shape \(5,\)'):
+    evaluation.as_labels(np.zeros(4, np.int64), 5, 10)
+
+
+def test_classifier_is_cached_with_its_provenance(small_data, classifier_dir, monkeypatch):
+  cached = classifier.load('mnist', classifier_dir)
+  assert cached.info['dataset'] == 'mnist'
+  assert cached.info['code_version'] == classifier.code_version()
+  assert 0 <= cached.info['test_accuracy'] <= 1
+  monkeypatch.setattr(classifier, 'train', lambda *a: pytest.fail('retrained despite a cache'))
+  again = classifier.get_evaluator('mnist', small_data, classifier_dir)
+  images, labels = data.load_split('mnist', 'test', small_data)
+  probs, features = again.predict(images)
+  assert probs.shape == (128, 10) and features.shape == (128, 128)
+  np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
+  assert classifier.accuracy(again, images, labels) == pytest.approx(cached.info['test_accuracy'])
+
+
+def test_a_cache_made_by_other_code_is_not_trusted(small_data, classifier_dir, tmp_path):
+  folder = tmp_path / 'cache'
+  evaluator = classifier.load('mnist', classifier_dir)
+  evaluator.info = dict(evaluator.info, code_version='0123456789ab')
+  classifier.save(evaluator, str(folder))
+  assert classifier.load('mnist', str(folder)) is None
+
+
+def test_samples_equal_to_the_reference_score_like_it(small_data, classifier_dir, tmp_path):
+  """The reference is N real train images picked with the seed; the same images score the same."""
+  train_images, train_labels = data.load_split('mnist', 'train', small_data)
+  pick = np.random.default_rng(0).choice(256, 120, replace=False)
+  path = str(tmp_path / 'real.npz')
+  np.savez(path, images=train_images[pick, ..., 0], labels=train_labels[pick])
+  reports = evaluation.evaluate_file(path, 'mnist', 0, small_data, classifier_dir)
+  report = reports['real_eval']
+  memorisation = {'nearest_train_distance_median', 'nearest_train_distance_p5'}
+  distribution_metrics = lambda scores: {k: v for k, v in scores.items() if k not in memorisation}
+  assert distribution_metrics(report['samples']) == pytest.approx(
+      distribution_metrics(report['real']))
+  assert report['samples']['nearest_train_distance_median'] == 0  # they are train images
+  assert report['real']['nearest_train_distance_median'] > 0  # test images against train
+  evaluator = classifier.load('mnist', classifier_dir)
+  expected = np.mean(evaluator.predict(train_images[pick])[0].argmax(-1) == train_labels[pick])
+  assert report['samples']['conditional_accuracy'] == pytest.approx(expected)
+  for name in ['real_eval.json', 'real_eval_class_histogram.png', 'real_eval_confusion.png',
+               'real_eval_nearest_neighbours.png']:
+    assert (tmp_path / name).stat().st_size > 0
+  assert json.load(open(tmp_path / 'real_eval.json'))['num_samples'] == 120
+
+
+def test_other_samples_score_worse_than_the_reference(small_data, classifier_dir):
+  noise = np.random.default_rng(1).integers(0, 256, (120, 28, 28)).astype(np.uint8)
+  blank = np.zeros((120, 28, 28), np.uint8)
+  noise_report, _ = evaluation.evaluate(noise, None, 'mnist', small_data, classifier_dir)
+  blank_report, _ = evaluation.evaluate(blank, None, 'mnist', small_data, classifier_dir)
+  assert noise_report['samples']['nearest_train_distance_median'] > 0
+  # One image repeated: a collapsed generator, one predicted class.
+  assert blank_report['samples']['classifier_score'] == pytest.approx(1.0, abs=1e-4)
+  assert blank_report['samples']['classes_covered'] == 1
+  assert blank_report['samples']['frechet_distance'] > blank_report['real']['frechet_distance']
+  assert blank_report['samples']['recall'] == 0
+
+
+def run_evaluate(*args, env):
+  return subprocess.run([sys.executable, os.path.join(REPO, 'evaluate.py'), *args],
+                        capture_output=True, text=True, timeout=60, env=env)
+
+
+def write_npz(path, **arrays):
+  with open(path, 'wb') as f:
+    np.savez(f, **arrays)
+
+
+@pytest.mark.parametrize('content, message', [
+    ('text', 'cannot read'),
+    ({'pixels': np.zeros((120, 28, 28), np.uint8)}, 'has no array named images (it has: pixels)'),
+    ({'images': np.zeros((120, 28), np.uint8)}, 'images must have shape'),
+    ({'images': np.full((120, 28, 28), np.nan, np.float32)}, 'NaN or Inf'),
+    ({'images': np.zeros((120, 28, 28), np.uint8), 'labels': np.full(120, 10)},
+     r'labels must lie in [0, 10), got [10, 10]'),
+    ({'images': np.zeros((0, 28, 28), np.uint8)}, '0 samples are too few to score'),
+])
+def test_hostile_sample_files_get_one_line_and_nothing_is_overwritten(tmp_path, small_data,
+                                                                       content, message):
+  path = tmp_path / 'samples.npz'
+  if isinstance(content, str):
+    path.write_text(content)
+  else:
+    write_npz(path, **content)
+  previous = tmp_path / 'samples_eval.json'
+  previous.write_text('{"kept": true}')
+  env = dict(os.environ, GANS_DATA_DIR=small_data, GANS_CLASSIFIER_DIR=str(tmp_path / 'none'))
+  result = run_evaluate(f'--samples={path}', '--dataset=mnist', env=env)
+  assert result.returncode == 2
+  errors = [line for line in result.stderr.splitlines() if line.strip()]
+  assert len(errors) == 1 and errors[0].startswith('error: ') and message in errors[0], errors
+  assert previous.read_text() == '{"kept": true}'
+  assert not (tmp_path / 'none').exists()
+
+
+def test_unknown_dataset_is_refused(tmp_path):
+  result = run_evaluate(f'--samples={tmp_path / "s.npz"}', '--dataset=cifar10', env=os.environ)
+  assert result.returncode == 2
+  assert "error: unknown dataset 'cifar10'; allowed: mnist" in result.stderr
