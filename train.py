@@ -42,7 +42,7 @@ def main(argv):
   logging.get_absl_handler().addFilter(quiet_orbax)
   import jax
   from gans import trainer
-  from gans.errors import UsageError
+  from gans.errors import StorageError, UsageError
   if FLAGS.distributed:
     jax.distributed.initialize()
   config = FLAGS.config
@@ -55,9 +55,9 @@ def main(argv):
                jax.process_count(), jax.devices())
   try:
     trainer.train(config, FLAGS.workdir or trainer.default_workdir(config))
-  except (UsageError, trainer.NonFiniteError) as e:
+  except (UsageError, StorageError, trainer.NonFiniteError) as e:
     print(f'error: {e}', file=sys.stderr)
-    sys.exit(2 if isinstance(e, UsageError) else 1)
+    sys.exit({UsageError: 2, StorageError: 3}.get(type(e), 1))
 
 
 if __name__ == '__main__':

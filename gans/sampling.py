@@ -19,10 +19,12 @@ def load_generator(workdir, use_ema=False):
   keys = {k: np.zeros((2,), np.uint32) for k in trainer.KEY_NAMES}
   checkpointer = checkpoints.Checkpointer(workdir, create=False)
   try:
-    restored, _ = checkpointer.restore({'state': checkpoints.host_tree(template), 'keys': keys},
-                                       step=meta['step'])
+    restored, _, _ = checkpointer.restore_latest_intact(
+        {'state': checkpoints.host_tree(template), 'keys': keys})
   finally:
     checkpointer.close()
+  if restored is None:
+    raise UsageError(f'no intact checkpoint in workdir {workdir!r}; every one is damaged')
   try:
     variables = train_lib.generator_variables(restored['state'], use_ema)
   except ValueError as e:

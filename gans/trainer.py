@@ -5,6 +5,7 @@ keys and the step, which fixes the data-pipeline position because batches are a 
 of (data key, step). The loop's call boundaries (K fused steps, epoch ends, checkpoint steps)
 are functions of the step too, so a resumed run issues the same calls as an uninterrupted one.
 """
+import contextlib
 import json
 import os
 import time
@@ -17,7 +18,7 @@ from flax import jax_utils
 from tqdm import tqdm
 
 from gans import checkpoints, data, evaluation, losses, models, plots, train_lib
-from gans.errors import UsageError
+from gans.errors import StorageError, UsageError
 
 # A workdir keeps these for life; anything else (epochs, steps, logging) may change on resume.
 IDENTITY_FIELDS = ('model', 'dataset', 'seed', 'batch_size', 'latent_dim', 'loss', 'ema_decay')
@@ -120,6 +121,14 @@ def _next_multiple(step, every):
   return (step // every + 1) * every
 
 
+def _step_of(line):
+  """The step of a metrics.jsonl line; None for a blank or torn one (a kill mid-append)."""
+  try:
+    return json.loads(line)['step']
+  except (ValueError, KeyError, TypeError):
+    return None
+
+
 class MetricsLog:
   """metrics.jsonl: the mean of every `every` steps, plus one line per epoch with its seconds."""
 
@@ -128,9 +137,10 @@ class MetricsLog:
     self.window = []
     if write and os.path.exists(path):  # drop lines past the checkpoint we resume from
       with open(path) as f:
-        rows = [line for line in f if line.strip() and json.loads(line)['step'] <= resume_step]
-      with open(path, 'w') as f:
+        rows = [line for line in f if _step_of(line) is not None and _step_of(line) <= resume_step]
+      with open(path + '.tmp', 'w') as f:
         f.writelines(rows)
+      os.replace(path + '.tmp', path)  # a kill now leaves the old or the new file, whole
 
   def _append(self, row):
     if self.write:
@@ -179,16 +189,28 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict:
     _check_compatible(config, meta, workdir)
   images, labels = data.load_split(config.dataset, 'train', config.data_dir)
   is_writer = jax.process_index() == 0
+  # One writer per workdir; other processes of a multi-host run write only through orbax.
+  with checkpoints.WorkdirLock(workdir) if is_writer else contextlib.nullcontext():
+    try:
+      return _train(config, workdir, mode, images, labels, is_writer)
+    except OSError as e:  # metrics, pictures; checkpoint failures come as StorageError
+      intact = checkpoints.read_steps(workdir)
+      raise StorageError(f'could not write to workdir {workdir!r}: {e}; the checkpoints of steps '
+                         f'{intact or "none"} are intact') from e
 
+
+def _train(config, workdir, mode, images, labels, is_writer) -> dict:
   keys = dict(zip(KEY_NAMES, jax.random.split(jax.random.key(config.seed), len(KEY_NAMES))))
   generator, discriminator = models.build(config)
   state = train_lib.create_state(config, generator, discriminator, keys['init'])
   checkpointer = checkpoints.Checkpointer(workdir)
+  target = {'state': checkpoints.host_tree(state),
+            'keys': {k: jax.random.key_data(v) for k, v in keys.items()}}
+  restored, meta, damaged = checkpointer.restore_latest_intact(target)
+  if is_writer:
+    checkpointer.quarantine(damaged)
   start_step = 0
-  if checkpointer.latest_step() is not None:
-    target = {'state': checkpoints.host_tree(state),
-              'keys': {k: jax.random.key_data(v) for k, v in keys.items()}}
-    restored, meta = checkpointer.restore(target)
+  if restored is not None:
     state = restored['state']
     keys = {k: jax.random.wrap_key_data(v) for k, v in restored['keys'].items()}
     start_step = meta['step']

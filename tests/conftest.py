@@ -68,7 +68,7 @@ def final_state(workdir):
   """The newest checkpoint's state tree as numpy."""
   checkpointer = checkpoints.Checkpointer(workdir, create=False)
   try:
-    step = checkpointer.latest_step()
+    step = checkpointer.all_steps()[-1]
     restored = checkpointer.manager.restore(step)
   finally:
     checkpointer.close()
