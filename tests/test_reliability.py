@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from conftest import REPO, assert_bitwise_equal, final_state, tiny_config
+from conftest import REPO, assert_bitwise_equal, final_state, tiny_config, write_mnist_like
 from gans import checkpoints, faults, losses, sampling, trainer
 from gans.errors import StorageError, UsageError
 
@@ -52,11 +52,29 @@ def unfinished_temporary(step_dir):
   truncate(tmp)
 
 
+@pytest.fixture(scope='module')
+def shared_data(tmp_path_factory):
+  root = str(tmp_path_factory.mktemp('data'))
+  write_mnist_like(os.path.join(root, 'mnist'))
+  return root
+
+
+def every_two(data_dir, steps):
+  return tiny_config('mlp', data_dir, num_steps=steps, checkpoint_every_steps=2)
+
+
+@pytest.fixture(scope='module')
+def undisturbed(tmp_path_factory, shared_data):
+  """The final checkpoint of an 8-step run that nothing interrupted."""
+  workdir = tmp_path_factory.mktemp('undisturbed')
+  trainer.train(every_two(shared_data, 8), str(workdir))
+  return final_state(workdir)
+
+
 @pytest.mark.parametrize('damage', [truncate, corrupt, drop_metadata, unfinished_temporary])
 def test_a_damaged_newest_checkpoint_is_skipped_and_the_run_still_ends_exact(
-    tmp_path, data_dir, damage, caplog):
-  config = lambda steps: tiny_config('mlp', data_dir, num_steps=steps, checkpoint_every_steps=2)
-  trainer.train(config(8), str(tmp_path / 'whole'))
+    tmp_path, shared_data, undisturbed, damage, caplog):
+  config = lambda steps: every_two(shared_data, steps)
   parts = tmp_path / 'parts'
   trainer.train(config(6), str(parts))
   damage(str(parts / 'checkpoints' / '6'))
@@ -73,7 +91,7 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_the_run_still_ends_exact(
     trainer.train(config(8), str(parts))
   assert ('Skipping the damaged checkpoint of step 6' in caplog.text) == skipped
   assert f'Resuming from step {resume_step} ' in caplog.text
-  step_whole, whole = final_state(tmp_path / 'whole')
+  step_whole, whole = undisturbed
   step_parts, resumed = final_state(parts)
   assert step_whole == step_parts == 8
   assert_bitwise_equal(whole, resumed)
@@ -168,8 +186,7 @@ def test_an_unwritable_metrics_file_exits_3_with_one_line(tmp_path, data_dir):
 
 
 def test_repeated_kills_including_during_checkpoint_writes_resume_exactly(tmp_path):
-  from conftest import write_mnist_like
-  write_mnist_like(str(tmp_path / 'data' / 'mnist'), num_train=512)
+  write_mnist_like(str(tmp_path / 'data' / 'mnist'), num_train=8192)  # 200 steps in 1 epoch
   counts = faults.soak(rounds=1, kills_per_round=2, data_dir=str(tmp_path / 'data'),
                        root=str(tmp_path))
   assert counts['kills'] >= 1
