@@ -18,10 +18,13 @@ from flax import jax_utils
 from tqdm import tqdm
 
 from gans import checkpoints, data, evaluation, losses, models, plots, train_lib
+from gans.configs import default
 from gans.errors import StorageError, UsageError
 
 # A workdir keeps these for life; anything else (epochs, steps, logging) may change on resume.
 IDENTITY_FIELDS = ('model', 'dataset', 'seed', 'batch_size', 'latent_dim', 'loss', 'ema_decay')
+# Architecture fields that choose how a network computes, not what: a run may resume under another.
+FORMULATION_FIELDS = ('transposed_conv',)
 PARALLEL_MODES = ('auto', 'jit', 'pmap')
 KEY_NAMES = ('init', 'data', 'train', 'sample')
 
@@ -42,6 +45,7 @@ def resolve_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
   _choose('dataset', config.dataset, data.DATASETS)
   _choose('loss', config.loss, losses.LOSSES)
   _choose('parallel mode', config.parallel, PARALLEL_MODES)
+  _choose('dcgan.transposed_conv', config.dcgan.transposed_conv, models.dcgan.TRANSPOSED_CONVS)
   for field, value in models.MODEL_DEFAULTS[config.model].items():
     if config[field] is None:
       config[field] = value
@@ -97,7 +101,8 @@ def _check_workdir_writable(workdir):
 
 def _identity(config) -> dict:
   ident = {field: config[field] for field in IDENTITY_FIELDS}
-  ident['architecture'] = config[config.model].to_dict()
+  ident['architecture'] = {k: v for k, v in config[config.model].items()
+                           if k not in FORMULATION_FIELDS}
   return json.loads(json.dumps(ident))  # tuples and lists compare equal after this
 
 
@@ -111,10 +116,15 @@ def _check_compatible(config, meta, workdir):
 
 
 def config_from_meta(meta) -> ml_collections.ConfigDict:
-  """The run's config as saved in a checkpoint (JSON lists back to tuples for the modules)."""
+  """The run's config as saved in a checkpoint (JSON lists back to tuples for the modules).
+
+  Fields added to the config after the run was saved take their defaults.
+  """
   tuples = lambda d: {k: tuples(v) if isinstance(v, dict) else tuple(v) if isinstance(v, list)
                       else v for k, v in d.items()}
-  return ml_collections.ConfigDict(tuples(meta['config']))
+  config = default.get_config()
+  config.update(tuples(meta['config']))
+  return config
 
 
 def _next_multiple(step, every):

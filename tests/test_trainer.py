@@ -109,6 +109,37 @@ def test_architecture_change_is_refused(tmp_path, data_dir):
     trainer.train(config, workdir)
 
 
+def test_transposed_conv_is_not_part_of_a_runs_identity():
+  # Both formulations hold the same parameters: a run resumes under either, as do runs saved
+  # before the field existed; other architecture changes are still refused.
+  saved = json.loads(tiny_config('dcgan').to_json_best_effort())
+  older = json.loads(json.dumps(saved))
+  del older['dcgan']['transposed_conv']
+  config = tiny_config('dcgan')
+  config.dcgan.transposed_conv = 'subpixel'
+  for meta_config in (saved, older):
+    trainer._check_compatible(config, {'config': meta_config}, 'run')
+  config.dcgan.kernel_size = 3
+  with pytest.raises(UsageError, match='architecture'):
+    trainer._check_compatible(config, {'config': saved}, 'run')
+
+
+def test_unknown_transposed_conv_is_refused_naming_the_choices():
+  config = tiny_config('dcgan')
+  config.dcgan.transposed_conv = 'fft'
+  with pytest.raises(UsageError, match=re.escape(
+      "unknown dcgan.transposed_conv 'fft'; allowed: plain, subpixel")):
+    trainer.resolve_config(config)
+
+
+def test_a_checkpoint_saved_before_a_config_field_existed_gets_its_default():
+  saved = json.loads(tiny_config('dcgan').to_json_best_effort())
+  del saved['dcgan']['transposed_conv']
+  config = trainer.config_from_meta({'config': saved})
+  assert config.dcgan.transposed_conv == 'plain'
+  assert config.dcgan.generator_features == (8, 8, 4) and config.batch_size == 16
+
+
 def test_non_finite_loss_stops_with_the_step_and_keeps_the_last_checkpoint(
     tmp_path, data_dir, monkeypatch):
   workdir = str(tmp_path / 'run')

@@ -58,4 +58,7 @@ def get_config():
   config.dcgan.kernel_size = 5
   config.dcgan.negative_slope = 0.3
   config.dcgan.dropout_rate = 0.3
+  # How the generator computes its transposed convolutions, same parameters either way: 'plain'
+  # (nn.ConvTranspose) or 'subpixel' (one stride-1 convolution per output phase, interleaved).
+  config.dcgan.transposed_conv = 'plain'
   return config
