@@ -27,7 +27,8 @@ flags.DEFINE_string('output_dir', None, 'With --samples: where to write; default
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
-  from gans import evaluation, sampling
+  from gans import checkpoints, evaluation, sampling
+  checkpoints.quiet_orbax_logging()
   from gans.errors import UsageError
   try:
     if bool(FLAGS.workdir) == bool(FLAGS.samples):

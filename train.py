@@ -31,17 +31,12 @@ PLAIN_FLAGS = ('model', 'dataset', 'data_dir', 'loss', 'num_epochs', 'num_steps'
                'seed')
 
 
-def quiet_orbax(record):
-  """Keeps orbax's per-save INFO chatter out of the training log; its warnings still show."""
-  return record.levelno > logging.converter.STANDARD_INFO or 'orbax' not in record.pathname
-
-
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
-  logging.get_absl_handler().addFilter(quiet_orbax)
   import jax
-  from gans import trainer
+  from gans import checkpoints, trainer
+  checkpoints.quiet_orbax_logging()
   from gans.errors import StorageError, UsageError
   if FLAGS.distributed:
     jax.distributed.initialize()

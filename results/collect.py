@@ -3,7 +3,7 @@
   python results/collect.py --machine "2-core CPU" WORKDIR... [--out results]
 
 Each workdir must hold a finished train.py run, the `eval.json` of `evaluate.py --workdir`, and
-`command.txt` with the commands that made them. Copies a few epochs' sample grids, the GIF, the
+`command.txt` with the commands that made them; an optional `note.txt` is printed under the run. Copies a few epochs' sample grids, the GIF, the
 curves and the evaluation figures, and writes one table of every metric beside its real
 reference, with the median seconds per epoch over the run's epochs.
 """
@@ -50,9 +50,11 @@ def collect_run(workdir, out_dir):
     report = json.load(f)
   with open(os.path.join(workdir, 'command.txt')) as f:
     commands = f.read().strip()
+  note_path = os.path.join(workdir, 'note.txt')
+  note = open(note_path).read().strip() if os.path.exists(note_path) else ''
   return {'name': name, 'epochs': len(epochs), 'report': report, 'commands': commands,
           'seconds_per_epoch': float(np.median([r['seconds_per_epoch'] for r in epochs])),
-          'grids': grid_names, 'has_fid': os.path.exists(os.path.join(target, 'fid.png'))}
+          'grids': grid_names, 'note': note, 'has_fid': os.path.exists(os.path.join(target, 'fid.png'))}
 
 
 def cell(value, digits):
@@ -79,8 +81,9 @@ def write_readme(runs, machine, out_dir):
             'epoch exclude compilation and the evaluations of `--eval_every`.', '']
   for run in runs:
     name = run['name']
-    lines += [f'## {name}', '', '```bash', run['commands'], '```', '',
-              'Samples from one fixed noise batch at epochs '
+    lines += [f'## {name}', '', '```bash', run['commands'], '```', '']
+    lines += [run['note'], ''] if run['note'] else []
+    lines += ['Samples from one fixed noise batch at epochs '
               + ', '.join(g[len('samples_epoch_'):-4].lstrip('0') for g in run['grids']) + ':', '']
     lines += [' '.join(f'![{g}]({name}/{g})' for g in run['grids']), '',
               f'![progress]({name}/progress.gif) ![losses]({name}/losses.png) '

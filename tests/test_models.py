@@ -100,6 +100,7 @@ def test_subpixel_conv_transpose_equals_flax_conv_transpose(kernel_size, stride,
 
 def test_dcgan_generator_is_the_same_function_with_either_transposed_conv():
   config = default.get_config()
+  config.dcgan.transposed_conv = 'plain'
   plain, _ = models.build(config)
   config.dcgan.transposed_conv = 'subpixel'
   subpixel, _ = models.build(config)

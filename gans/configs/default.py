@@ -59,6 +59,7 @@ def get_config():
   config.dcgan.negative_slope = 0.3
   config.dcgan.dropout_rate = 0.3
   # How the generator computes its transposed convolutions, same parameters either way: 'plain'
-  # (nn.ConvTranspose) or 'subpixel' (one stride-1 convolution per output phase, interleaved).
-  config.dcgan.transposed_conv = 'plain'
+  # (nn.ConvTranspose) or 'subpixel' (one stride-1 convolution per output phase, interleaved),
+  # 2.1x faster for the whole train step on a 2-core CPU (results/performance.md).
+  config.dcgan.transposed_conv = 'subpixel'
   return config
