@@ -50,7 +50,8 @@ def create_state(config, generator, discriminator, key) -> GANState:
                              batch_stats=variables.get('batch_stats', {}))
 
   g_state = model_state(g_vars)
-  ema = g_state.variables() if config.ema_decay > 0 else {}
+  # A copy: the step donates the state, and one buffer cannot be donated twice.
+  ema = jax.tree.map(jnp.copy, g_state.variables()) if config.ema_decay > 0 else {}
   return GANState(step=jnp.zeros((), jnp.int32), generator=g_state,
                   discriminator=model_state(d_vars), ema=ema)
 

@@ -7,8 +7,8 @@ import sys
 import numpy as np
 import pytest
 
-from conftest import REPO, write_mnist_like
-from gans import classifier, data, evaluation
+from conftest import REPO, tiny_config, write_mnist_like
+from gans import classifier, data, evaluation, trainer
 from gans.errors import UsageError
 
 
@@ -158,3 +158,22 @@ def test_unknown_dataset_is_refused(tmp_path):
   result = run_evaluate(f'--samples={tmp_path / "s.npz"}', '--dataset=cifar10', env=os.environ)
   assert result.returncode == 2
   assert "error: unknown dataset 'cifar10'; allowed: mnist" in result.stderr
+
+
+def test_a_workdir_is_scored_with_and_without_its_ema(tmp_path, small_data, classifier_dir):
+  workdir = str(tmp_path / 'run')
+  trainer.train(tiny_config('mlp', small_data, num_steps=4, ema_decay=0.5), workdir)
+  reports = evaluation.evaluate_workdir(workdir, num_samples=120, data_dir=small_data,
+                                        classifier_dir=classifier_dir)
+  assert set(reports) == {'eval', 'eval_ema'}
+  plain, ema = reports['eval'], reports['eval_ema']
+  assert plain['num_samples'] == ema['num_samples'] == 120
+  assert plain['real'] == ema['real']  # one reference, the same real images
+  assert plain['samples']['frechet_distance'] != ema['samples']['frechet_distance']
+  for stem in ('eval', 'eval_ema'):
+    assert json.load(open(os.path.join(workdir, f'{stem}.json'))) == reports[stem]
+    for figure in ('class_histogram', 'nearest_neighbours'):
+      assert os.path.getsize(os.path.join(workdir, f'{stem}_{figure}.png')) > 0
+  with pytest.raises(UsageError, match='99 samples are too few'):
+    evaluation.evaluate_workdir(workdir, num_samples=99, data_dir=small_data,
+                                classifier_dir=classifier_dir)
