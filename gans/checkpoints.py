@@ -152,6 +152,18 @@ def read_latest_meta(workdir) -> Optional[dict]:
     checkpointer.close()
 
 
+def read_latest_state(workdir):
+  """(step, {'state', 'keys'} tree as saved) of the newest checkpoint, with no target needed."""
+  checkpointer = Checkpointer(workdir, create=False)
+  try:
+    step = checkpointer.all_steps()[-1]
+    restored = checkpointer.manager.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore()))
+  finally:
+    checkpointer.close()
+  return step, restored.state
+
+
 def read_steps(workdir):
   """The finalised checkpoint steps on disk, read without orbax (orbax's temporaries are named
   '<step>.orbax-checkpoint-tmp-*')."""

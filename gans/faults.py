@@ -66,15 +66,9 @@ def kill_once(workdir, data_dir, seed, during_write, max_delay, rng) -> bool:
 
 def final_arrays(workdir):
   """(step, flat list of numpy leaves) of the newest checkpoint."""
-  checkpointer = checkpoints.Checkpointer(workdir, create=False)
-  try:
-    step = checkpointer.all_steps()[-1]
-    restored = checkpointer.manager.restore(step, args=checkpoints.ocp.args.Composite(
-        state=checkpoints.ocp.args.StandardRestore()))  # as saved, no target needed
-  finally:
-    checkpointer.close()
   import jax  # only here: the parent never runs JAX computations
-  return step, [np.asarray(leaf) for leaf in jax.tree.leaves(restored['state'])]
+  step, tree = checkpoints.read_latest_state(workdir)
+  return step, [np.asarray(leaf) for leaf in jax.tree.leaves(tree)]
 
 
 def training_lines(workdir):

@@ -65,14 +65,8 @@ def tiny_config(model='mlp', data_dir=None, **overrides):
 
 
 def final_state(workdir):
-  """The newest checkpoint's state tree as numpy."""
-  checkpointer = checkpoints.Checkpointer(workdir, create=False)
-  try:
-    step = checkpointer.all_steps()[-1]
-    restored = checkpointer.manager.restore(step)
-  finally:
-    checkpointer.close()
-  return step, restored['state']
+  """The newest checkpoint's (step, state tree) as numpy."""
+  return checkpoints.read_latest_state(workdir)
 
 
 def assert_bitwise_equal(a, b):
