@@ -133,6 +133,8 @@ def evaluate(images, labels, dataset, data_dir=None, classifier_dir=None, seed=0
 
 def format_report(report) -> str:
   """One line per metric: the samples' value beside the real reference."""
+  if 'samples' not in report:  # a CC-GAN's or E-cGAN's own report
+    return format_nested(report)
   lines = [f'{report["dataset"]}: {report["num_samples"]} samples; evaluator test accuracy '
            f'{report["classifier"]["test_accuracy"]:.4f}',
            f'{"metric":34s} {"samples":>12s} {"real":>12s}']
@@ -141,13 +143,31 @@ def format_report(report) -> str:
   return '\n'.join(lines)
 
 
-def write_outputs(report, figures, output_dir, stem='eval'):
-  """`<stem>.json` and the figures (class histogram, confusion matrix, nearest neighbours)."""
+def format_nested(report, indent='') -> str:
+  """Every number of a report, one per line, nested sections indented."""
+  lines = []
+  for name, value in report.items():
+    if isinstance(value, dict):
+      lines.append(f'{indent}{name}:')
+      lines.append(format_nested(value, indent + '  '))
+    elif isinstance(value, float):
+      lines.append(f'{indent}{name:40s} {value:10.4f}')
+    else:
+      lines.append(f'{indent}{name:40s} {value}')
+  return '\n'.join(lines)
+
+
+def _write_json(report, output_dir, stem):
   os.makedirs(output_dir, exist_ok=True)
   tmp = os.path.join(output_dir, f'{stem}.json.tmp')
   with open(tmp, 'w') as f:
     json.dump(report, f, indent=1)
   os.replace(tmp, os.path.join(output_dir, f'{stem}.json'))
+
+
+def write_outputs(report, figures, output_dir, stem='eval'):
+  """`<stem>.json` and the figures (class histogram, confusion matrix, nearest neighbours)."""
+  _write_json(report, output_dir, stem)
   samples, real = figures['samples'], figures['real']
   plots.save_class_histogram(samples['class_counts'], real['class_counts'],
                              os.path.join(output_dir, f'{stem}_class_histogram.png'))
@@ -160,20 +180,37 @@ def write_outputs(report, figures, output_dir, stem='eval'):
 
 
 def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifier_dir=None):
-  """Scores the latest checkpoint's generator (and its EMA when kept): eval[_ema].json + figures."""
-  from gans import sampling  # JAX models: only needed when a workdir is scored
+  """Scores the latest checkpoint: eval[_ema].json + figures in `workdir`.
+
+  Noise-driven generators (and their EMA when kept) are scored on `num_samples` samples, a
+  label model's with balanced labels (conditional accuracy, confusion); a CC-GAN on in-painted
+  test images and its semi-supervised accuracy; an E-cGAN also on reconstruction and label swap.
+  """
+  from gans import conditional_eval, sampling, train_lib  # JAX models: only to score a workdir
   _check_count(num_samples)
+  config, modules, state = sampling.load_run(workdir)
+  config.data_dir = data_dir or config.data_dir
+  if config.model == 'ccgan':
+    evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
+    report = conditional_eval.ccgan_report(config, modules, state, evaluator, num_samples,
+                                           workdir, seed)
+    _write_json(report, workdir, 'eval')
+    return {'eval': report}
   results = {}
-  generator, variables, config = sampling.load_generator(workdir)
-  data_dir = data_dir or config.data_dir
   versions = [('eval', False)] + ([('eval_ema', True)] if config.ema_decay else [])
   for stem, use_ema in versions:
-    if use_ema:
-      generator, variables, config = sampling.load_generator(workdir, use_ema=True)
-    images = sampling.generate(generator, variables, config.latent_dim, num_samples, seed)
-    report, figures = evaluate(images, None, config.dataset, data_dir, classifier_dir, seed)
+    variables = train_lib.generator_variables(state, use_ema)
+    images, labels = sampling.generate(modules['generator'], variables, config, num_samples, seed)
+    report, figures = evaluate(images, labels, config.dataset, config.data_dir, classifier_dir,
+                               seed)
     write_outputs(report, figures, workdir, stem)
     results[stem] = report
+  if config.model == 'ecgan':
+    evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
+    report = conditional_eval.ecgan_report(config, modules, state, evaluator, num_samples,
+                                           workdir)
+    _write_json(report, workdir, 'eval_icgan')
+    results['eval_icgan'] = report
   return results
 
 
@@ -197,8 +234,8 @@ class TrainingMonitor:
     self.noise = noise
 
   def __call__(self, sample) -> dict:
-    """`sample(z) -> images in [-1, 1]`; returns the metrics as metrics.jsonl fields."""
-    images = np.concatenate([data.to_uint8(sample(self.noise[i:i + classifier.PREDICT_BATCH]))
+    """`sample(z, index of z[0]) -> images in [-1, 1]`; returns metrics.jsonl fields."""
+    images = np.concatenate([data.to_uint8(sample(self.noise[i:i + classifier.PREDICT_BATCH], i))
                              for i in range(0, len(self.noise), classifier.PREDICT_BATCH)])
     probs, features = self.evaluator.predict(images)
     mean, cov = metrics.feature_statistics(features)

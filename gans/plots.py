@@ -52,16 +52,28 @@ def read_metrics(path: str, key: str = 'd_loss'):
   return [r for r in rows if key in r]
 
 
+CURVES = [  # (file, metrics, their labels, y axis); a file is drawn when its run logs its metrics
+    ('losses.png', ('d_loss', 'g_loss'), ('D loss', 'G loss'), 'loss'),
+    ('dx_dgz.png', ('d_real', 'd_fake'), ('D(x)', 'D(G(z))'), 'discriminator output'),
+    # AC-GAN's four terms; CC-GAN's D has no class term on fakes and G none at all.
+    ('loss_terms.png', ('d_adv_loss', 'd_class_loss', 'g_adv_loss', 'g_class_loss'),
+     ('D real/fake', 'D class', 'G real/fake', 'G class'), 'loss'),
+    ('encoder_losses.png', ('encoder_z_loss', 'encoder_label_loss'),
+     ('E_z: mean squared error of z', 'E_y: cross-entropy of y'), 'loss'),
+]
+
+
 def save_curves(rows, workdir: str):
-  """losses.png (D and G loss) and dx_dgz.png (mean D(x) and D(G(z))) against the step."""
+  """losses.png, dx_dgz.png and, when logged, loss_terms.png / encoder_losses.png by step."""
   if not rows:
     return
   steps = [r['step'] for r in rows]
-  for filename, keys, labels, ylabel in [
-      ('losses.png', ('d_loss', 'g_loss'), ('D loss', 'G loss'), 'loss'),
-      ('dx_dgz.png', ('d_real', 'd_fake'), ('D(x)', 'D(G(z))'), 'discriminator output')]:
+  for filename, keys, labels, ylabel in CURVES:
+    present = [(key, label) for key, label in zip(keys, labels) if key in rows[0]]
+    if not present:
+      continue
     fig, ax = plt.subplots(figsize=(7, 4))
-    for key, label in zip(keys, labels):
+    for key, label in present:
       ax.plot(steps, [r[key] for r in rows], label=label)
     ax.set_xlabel('step')
     ax.set_ylabel(ylabel)

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import optax
 from flax.training import train_state
 
+from gans import conditioning as conditioning_lib
 from gans import losses as losses_lib
 from gans import models
 from gans.data import IMAGE_SHAPE
@@ -36,12 +37,26 @@ class GANState(flax.struct.PyTreeNode):
   generator: ModelState
   discriminator: ModelState
   ema: Any  # exponential moving average of the generator's variables; {} when off
+  encoders: Any = flax.struct.field(default_factory=dict)  # E-cGAN's ModelState; {} otherwise
 
 
-def create_state(config, generator, discriminator, key) -> GANState:
+def example_inputs(config, cond: conditioning_lib.Conditioning, batch=1):
+  """Inputs of G and D of the configured shapes, for initialisation."""
+  z = jnp.zeros((batch, config.latent_dim))
+  images = jnp.zeros((batch,) + IMAGE_SHAPE)
+  labels = jnp.zeros((batch,), jnp.int32)
+  masks = jnp.zeros((batch,) + IMAGE_SHAPE, bool)
+  return (cond.generator_input(z, labels, images, masks),
+          cond.discriminator_input(images, labels))
+
+
+def create_state(config, generator, discriminator, key, encoders=None) -> GANState:
+  if encoders is not None:
+    key, e_key = jax.random.split(key)
   g_key, d_key = jax.random.split(key)
-  g_vars = generator.init(g_key, jnp.zeros((1, config.latent_dim)), train=False)
-  d_vars = discriminator.init(d_key, jnp.zeros((1,) + IMAGE_SHAPE), train=False)
+  g_input, d_input = example_inputs(config, conditioning_lib.for_config(config))
+  g_vars = generator.init(g_key, g_input, train=False)
+  d_vars = discriminator.init(d_key, d_input, train=False)
 
   def model_state(variables):
     # apply_fn stays None: the step is given its modules, which differ between jit and pmap.
@@ -52,8 +67,11 @@ def create_state(config, generator, discriminator, key) -> GANState:
   g_state = model_state(g_vars)
   # A copy: the step donates the state, and one buffer cannot be donated twice.
   ema = jax.tree.map(jnp.copy, g_state.variables()) if config.ema_decay > 0 else {}
+  e_state = {}
+  if encoders is not None:
+    e_state = model_state(encoders.init(e_key, jnp.zeros((1,) + IMAGE_SHAPE), train=False))
   return GANState(step=jnp.zeros((), jnp.int32), generator=g_state,
-                  discriminator=model_state(d_vars), ema=ema)
+                  discriminator=model_state(d_vars), ema=ema, encoders=e_state)
 
 
 def _train_apply(module, model: ModelState, params, x, key):
@@ -66,57 +84,113 @@ def _train_apply(module, model: ModelState, params, x, key):
   return out, mutated['batch_stats']
 
 
+def _cross_entropy(logits, labels):
+  return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+
+
+def _accuracy(logits, labels):
+  return jnp.mean(jnp.argmax(logits, -1) == labels)
+
+
 def make_train_step(config, generator, discriminator, loss: losses_lib.GANLoss,
-                    axis_name: Optional[str] = None):
+                    axis_name: Optional[str] = None, encoders=None):
   """The per-device step; with `axis_name` it averages grads, metrics and BN statistics over it.
 
   Under pmap the generator must be built with the same `axis_name`, so that its BatchNorm uses
-  the statistics of the global batch.
+  the statistics of the global batch. How labels and context enter (cGAN, AC-GAN, CC-GAN,
+  E-cGAN) is `conditioning.for_config(config)`; `encoders` are E-cGAN's.
   """
   mean = (lambda tree: jax.lax.pmean(tree, axis_name)) if axis_name else (lambda tree: tree)
+  cond = conditioning_lib.for_config(config)
 
   def train_step(state: GANState, batch, key):
     real = batch['image']
     local_batch = real.shape[0]
     key = jax.random.fold_in(key, state.step)
     latent_key, key = jax.random.split(key)
-    # The latent batch is drawn for the global batch and sliced, so 1 and 8 devices see the
-    # same noise; dropout and the penalty's mixing draw per device.
+    # Noise, fake labels and holes are drawn for the global batch and sliced, so 1 and 8
+    # devices see the same ones; dropout and the penalty's mixing draw per device.
     num_shards = jax.lax.axis_size(axis_name) if axis_name else 1
     shard = jax.lax.axis_index(axis_name) if axis_name else 0
-    z = jax.random.normal(latent_key, (num_shards * local_batch, config.latent_dim))
-    z = jax.lax.dynamic_slice_in_dim(z, shard * local_batch, local_batch)
+
+    def draw_global(draw):
+      return jax.lax.dynamic_slice_in_dim(draw(num_shards * local_batch), shard * local_batch,
+                                          local_batch)
+
+    if cond.conditional:
+      latent_key, label_key, mask_key, labelled_dropout_key = jax.random.split(latent_key, 4)
+    z = draw_global(lambda n: jax.random.normal(latent_key, (n, config.latent_dim)))
+    fake_labels = masks = None
+    if cond.generator_label:
+      fake_labels = draw_global(lambda n: jax.random.randint(label_key, (n,), 0, cond.num_classes))
+    if cond.hole_size:
+      masks = draw_global(lambda n: conditioning_lib.random_masks(mask_key, n, cond.hole_size))
+    g_input = cond.generator_input(z, fake_labels, real, masks)
+    real_labels = batch['label'] if 'label' in batch else None
     if axis_name:
       key = jax.random.fold_in(key, shard)
+      if cond.conditional:
+        labelled_dropout_key = jax.random.fold_in(labelled_dropout_key, shard)
     g_dropout_key, d_dropout_key, gp_dropout_key, gp_key, g_loss_key = jax.random.split(key, 5)
 
     g, d = state.generator, state.discriminator
+
+    def generate(params):
+      generated, batch_stats = _train_apply(generator, g, params, g_input, g_dropout_key)
+      return cond.compose(generated, real, masks), batch_stats
+
     # One generator forward serves both updates: D trains on it, G back-propagates through it.
-    fake, g_vjp, g_batch_stats = jax.vjp(
-        lambda p: _train_apply(generator, g, p, z, g_dropout_key), g.params, has_aux=True)
+    fake, g_vjp, g_batch_stats = jax.vjp(generate, g.params, has_aux=True)
+
+    def discriminate(params, images, labels, dropout_key):
+      outputs, batch_stats = _train_apply(discriminator, d, params,
+                                          cond.discriminator_input(images, labels), dropout_key)
+      return cond.heads(outputs), batch_stats
+
+    both_labels = None
+    if cond.discriminator_label or cond.auxiliary_classifier:
+      both_labels = jnp.concatenate([real_labels, fake_labels])
 
     def d_loss_fn(params):
       # Real and fake go through D as one batch (BatchNorm in D would normalise them jointly).
-      logits, d_batch_stats = _train_apply(discriminator, d, params, jnp.concatenate([real, jax.lax.stop_gradient(fake)]),
-                                     d_dropout_key)
-      real_logits, fake_logits = jnp.split(logits, 2)
-      value = loss.d_loss(real_logits, fake_logits)
+      heads, d_batch_stats = discriminate(
+          params, jnp.concatenate([real, jax.lax.stop_gradient(fake)]), both_labels,
+          d_dropout_key)
+      real_heads = jax.tree.map(lambda x: x[:local_batch], heads)
+      fake_heads = jax.tree.map(lambda x: x[local_batch:], heads)
+      value = loss.d_loss(real_heads['adv'], fake_heads['adv'])
+      terms = {'d_adv_loss': value}
+      if cond.auxiliary_classifier:  # AC-GAN: D names the class of real and fake images
+        terms['d_class_loss'] = (_cross_entropy(real_heads['class'], real_labels)
+                                 + _cross_entropy(fake_heads['class'], fake_labels))
+        terms['d_class_accuracy'] = _accuracy(real_heads['class'], real_labels)
+        value += cond.class_loss_weight * terms['d_class_loss']
+      if cond.semi_supervised:  # CC-GAN: D names the class of the few labelled images
+        labelled, _ = discriminate(params, batch['labelled_image'], None, labelled_dropout_key)
+        terms['d_class_loss'] = _cross_entropy(labelled['class'], batch['labelled_label'])
+        terms['d_class_accuracy'] = _accuracy(labelled['class'], batch['labelled_label'])
+        value += terms['d_class_loss']
       if loss.gradient_penalty:
-        critic = lambda x: _train_apply(discriminator, d, params, x, gp_dropout_key)[0]
+        critic = lambda x: discriminate(params, x, real_labels, gp_dropout_key)[0]['adv']
         value += config.gradient_penalty_weight * losses_lib.gradient_penalty(
             critic, real, jax.lax.stop_gradient(fake), gp_key)
-      return value, (real_logits, fake_logits, d_batch_stats)
+      return value, (real_heads['adv'], fake_heads['adv'], d_batch_stats, terms)
 
-    (d_loss, (real_logits, fake_logits, d_batch_stats)), d_grads = jax.value_and_grad(
+    (d_loss, (real_logits, fake_logits, d_batch_stats, d_terms)), d_grads = jax.value_and_grad(
         d_loss_fn, has_aux=True)(d.params)
     d_grads = mean(d_grads)
     d = d.apply_gradients(grads=d_grads, batch_stats=mean(d_batch_stats))
 
     def g_loss_fn(images):
-      logits, _ = _train_apply(discriminator, d, d.params, images, g_loss_key)
-      return loss.g_loss(logits)
+      heads, _ = discriminate(d.params, images, fake_labels, g_loss_key)
+      value = loss.g_loss(heads['adv'])
+      terms = {'g_adv_loss': value}
+      if cond.auxiliary_classifier:
+        terms['g_class_loss'] = _cross_entropy(heads['class'], fake_labels)
+        value += cond.class_loss_weight * terms['g_class_loss']
+      return value, terms
 
-    g_loss, fake_grads = jax.value_and_grad(g_loss_fn)(fake)
+    (g_loss, g_terms), fake_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)
 
     def update_generator(g):
       g_grads = mean(g_vjp(fake_grads)[0])
@@ -134,15 +208,31 @@ def make_train_step(config, generator, discriminator, loss: losses_lib.GANLoss,
       decay = config.ema_decay
       ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, g.variables())
 
-    metrics = mean({
+    metrics = {
         'd_loss': d_loss,
         'g_loss': g_loss,
         'd_real': losses_lib.discriminator_outputs(loss, real_logits),
         'd_fake': losses_lib.discriminator_outputs(loss, fake_logits),
         'd_grad_norm': optax.tree.norm(d_grads),
         'g_grad_norm': g_grad_norm,
-    })
-    return GANState(step=state.step + 1, generator=g, discriminator=d, ema=ema), metrics
+    }
+    if cond.auxiliary_classifier or cond.semi_supervised:
+      metrics.update(d_terms, **g_terms)
+
+    e = state.encoders
+    if cond.encoders:  # IcGAN: E_z and E_y learn to invert this step's generated images
+      def encoder_loss_fn(params):
+        out = encoders.apply({'params': params}, jax.lax.stop_gradient(fake), train=True)
+        terms = {'encoder_z_loss': jnp.mean((out['z'] - z) ** 2),
+                 'encoder_label_loss': _cross_entropy(out['label_logits'], fake_labels)}
+        return terms['encoder_z_loss'] + terms['encoder_label_loss'], terms
+
+      (_, e_terms), e_grads = jax.value_and_grad(encoder_loss_fn, has_aux=True)(e.params)
+      e = e.apply_gradients(grads=mean(e_grads))
+      metrics.update(e_terms)
+
+    new_state = GANState(step=state.step + 1, generator=g, discriminator=d, ema=ema, encoders=e)
+    return new_state, mean(metrics)
 
   return train_step
 
@@ -175,7 +265,7 @@ def compile_steps(config, mode: str):
   axis_name = AXIS if mode == 'pmap' else None
   generator, discriminator = models.build(config, axis_name)
   train_step = make_train_step(config, generator, discriminator, losses_lib.LOSSES[config.loss],
-                               axis_name)
+                               axis_name, models.build_encoders(config))
   run = scan_steps(train_step, unroll=jax.default_backend() == 'cpu')
   if mode == 'pmap':
     return jax.pmap(run, axis_name=AXIS, in_axes=(0, 0, None), donate_argnums=(0,))
@@ -191,5 +281,6 @@ def generator_variables(state: GANState, use_ema: bool = False):
 
 
 def make_sampler(generator):
-  """A jitted `sample(variables, z) -> images` in inference mode (BatchNorm running averages)."""
-  return jax.jit(lambda variables, z: generator.apply(variables, z, train=False))
+  """A jitted `sample(variables, inputs) -> images` in inference mode (BatchNorm running
+  averages); `inputs` is z, or the dict a conditional generator takes."""
+  return jax.jit(lambda variables, inputs: generator.apply(variables, inputs, train=False))

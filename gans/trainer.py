@@ -17,7 +17,7 @@ from absl import logging
 from flax import jax_utils
 from tqdm import tqdm
 
-from gans import checkpoints, data, evaluation, losses, models, plots, train_lib
+from gans import checkpoints, conditioning, data, evaluation, losses, models, plots, train_lib
 from gans.configs import default
 from gans.errors import StorageError, UsageError
 
@@ -27,6 +27,7 @@ IDENTITY_FIELDS = ('model', 'dataset', 'seed', 'batch_size', 'latent_dim', 'loss
 FORMULATION_FIELDS = ('transposed_conv',)
 PARALLEL_MODES = ('auto', 'jit', 'pmap')
 KEY_NAMES = ('init', 'data', 'train', 'sample')
+LABELLED_STREAM = 2 ** 31 - 1  # CC-GAN's labelled subset and batches: fold_in(data key, this)
 
 
 class NonFiniteError(RuntimeError):
@@ -46,7 +47,8 @@ def resolve_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
   _choose('loss', config.loss, losses.LOSSES)
   _choose('parallel mode', config.parallel, PARALLEL_MODES)
   _choose('dcgan.transposed_conv', config.dcgan.transposed_conv, models.dcgan.TRANSPOSED_CONVS)
-  for field, value in models.MODEL_DEFAULTS[config.model].items():
+  _choose('conditional.backbone', config.conditional.backbone, models.UNCONDITIONAL)
+  for field, value in models.MODEL_DEFAULTS[models.backbone(config)].items():
     if config[field] is None:
       config[field] = value
   positive = ['num_epochs', 'batch_size', 'latent_dim', 'steps_per_call', 'n_critic',
@@ -59,6 +61,9 @@ def resolve_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
   if not isinstance(config.eval_every_steps, int) or config.eval_every_steps < 0:
     raise UsageError(f'eval_every_steps must be 0 (off) or a positive integer, got '
                      f'{config.eval_every_steps!r}')
+  if config.eval_every_steps and config.model == 'ccgan':
+    raise UsageError('eval_every_steps is for models that sample from noise; a ccgan in-paints '
+                     'given images and is scored by evaluate.py')
   if config.eval_every_steps and not (isinstance(config.eval_num_samples, int)
                                       and config.eval_num_samples >= evaluation.MIN_SAMPLES):
     raise UsageError(f'eval_num_samples must be an integer >= {evaluation.MIN_SAMPLES}, got '
@@ -67,10 +72,34 @@ def resolve_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
     raise UsageError(f'learning_rate must be positive, got {config.learning_rate!r}')
   if not 0 <= config.ema_decay < 1:
     raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
+  if config.model in models.conditional.MODELS:
+    _check_conditional(config.conditional)
   if config.checkpoint_every_steps % config.log_every_steps:
     raise UsageError(f'checkpoint_every_steps ({config.checkpoint_every_steps}) must be a multiple '
                      f'of log_every_steps ({config.log_every_steps}) so resumed logs are exact')
   return config
+
+
+def _check_conditional(c):
+  side = data.IMAGE_SHAPE[0]
+  if not isinstance(c.hole_size, int) or not 0 < c.hole_size < side:
+    raise UsageError(f'conditional.hole_size must be an integer in [1, {side - 1}], got '
+                     f'{c.hole_size!r}')
+  for field in ('num_labelled', 'labelled_batch_size'):
+    if not isinstance(c[field], int) or c[field] <= 0:
+      raise UsageError(f'conditional.{field} must be a positive integer, got {c[field]!r}')
+  if not c.class_loss_weight >= 0:
+    raise UsageError(f'conditional.class_loss_weight must be >= 0, got {c.class_loss_weight!r}')
+
+
+def _check_labels(config, labels):
+  """A conditional model needs labelled images of every class of its dataset."""
+  num_classes = models.conditional.num_classes(config)
+  missing = np.setdiff1d(np.arange(num_classes), labels)
+  if missing.size:
+    raise UsageError(f'{config.model} needs labelled images of all {num_classes} classes of '
+                     f'{config.dataset}, but its train split has none of class(es) '
+                     f'{missing[:10].tolist()}')
 
 
 def parallel_mode(config) -> str:
@@ -101,8 +130,10 @@ def _check_workdir_writable(workdir):
 
 def _identity(config) -> dict:
   ident = {field: config[field] for field in IDENTITY_FIELDS}
-  ident['architecture'] = {k: v for k, v in config[config.model].items()
+  ident['architecture'] = {k: v for k, v in config[models.backbone(config)].items()
                            if k not in FORMULATION_FIELDS}
+  if config.model in models.conditional.MODELS:
+    ident['conditional'] = config.conditional.to_dict()
   return json.loads(json.dumps(ident))  # tuples and lists compare equal after this
 
 
@@ -198,6 +229,8 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict:
   if meta is not None:
     _check_compatible(config, meta, workdir)
   images, labels = data.load_split(config.dataset, 'train', config.data_dir)
+  if config.model in models.conditional.MODELS:
+    _check_labels(config, labels)
   is_writer = jax.process_index() == 0
   # One writer per workdir; other processes of a multi-host run write only through orbax.
   with checkpoints.WorkdirLock(workdir) if is_writer else contextlib.nullcontext():
@@ -212,7 +245,9 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict:
 def _train(config, workdir, mode, images, labels, is_writer) -> dict:
   keys = dict(zip(KEY_NAMES, jax.random.split(jax.random.key(config.seed), len(KEY_NAMES))))
   generator, discriminator = models.build(config)
-  state = train_lib.create_state(config, generator, discriminator, keys['init'])
+  state = train_lib.create_state(config, generator, discriminator, keys['init'],
+                                 models.build_encoders(config))
+  cond = conditioning.for_config(config)
   checkpointer = checkpoints.Checkpointer(workdir)
   target = {'state': checkpoints.host_tree(state),
             'keys': {k: jax.random.key_data(v) for k, v in keys.items()}}
@@ -230,6 +265,13 @@ def _train(config, workdir, mode, images, labels, is_writer) -> dict:
   num_devices = jax.local_device_count() if mode == 'pmap' else None
   batches = data.Batches(images, labels, config.batch_size, keys['data'], num_devices,
                          jax.process_index(), jax.process_count())
+  if cond.semi_supervised:
+    # A stream of the data key that its epochs (fold_in(key, epoch)) never reach.
+    subset_key, labelled_key = jax.random.split(jax.random.fold_in(keys['data'], LABELLED_STREAM))
+    subset = conditioning.labelled_subset(labels, config.conditional.num_labelled,
+                                          cond.num_classes, subset_key)
+    batches = conditioning.LabelledBatches(batches, images, labels, subset,
+                                           config.conditional.labelled_batch_size, labelled_key)
   spe = batches.steps_per_epoch
   total_steps = config.num_steps or config.num_epochs * spe
   logging.info('%s on %s: %d images, %d steps per epoch (last %d images of each epoch dropped), '
@@ -242,6 +284,7 @@ def _train(config, workdir, mode, images, labels, is_writer) -> dict:
   sampler = train_lib.make_sampler(generator)
   grid_key, eval_key = jax.random.split(keys['sample'])
   fixed_z = jax.random.normal(grid_key, (config.num_sample_images, config.latent_dim))
+  grid = Grid(cond, fixed_z, data.to_float(images[:8]))
   monitor = None
   if config.eval_every_steps:
     monitor = evaluation.TrainingMonitor(
@@ -279,7 +322,7 @@ def _train(config, workdir, mode, images, labels, is_writer) -> dict:
         log.add_steps(step, metrics, spe, total_steps)
         step += count
         if monitor and step // config.eval_every_steps > (step - count) // config.eval_every_steps:
-          started += _evaluate(monitor, sampler, unreplicate(state), log, step, spe)
+          started += _evaluate(monitor, sampler, unreplicate(state), log, step, spe, cond)
         if step % config.checkpoint_every_steps == 0 or step == total_steps:
           _save(checkpointer, state, keys, step, batches, config, unreplicate)
         seconds += time.perf_counter() - started
@@ -295,7 +338,7 @@ def _train(config, workdir, mode, images, labels, is_writer) -> dict:
                    seconds / steps_timed * spe, metrics['d_loss'][-1], metrics['g_loss'][-1],
                    metrics['d_real'][-1], metrics['d_fake'][-1])
       if is_writer:
-        _save_pictures(workdir, sampler, unreplicate(state), fixed_z, step, spe)
+        _save_pictures(workdir, sampler, unreplicate(state), grid, step, spe)
   finally:
     checkpointer.close()
 
@@ -310,11 +353,11 @@ def _train(config, workdir, mode, images, labels, is_writer) -> dict:
   return summary
 
 
-def _evaluate(monitor, sampler, state, log, step, steps_per_epoch) -> float:
+def _evaluate(monitor, sampler, state, log, step, steps_per_epoch, cond) -> float:
   """Logs the monitor's metrics at `step`; returns its seconds, which epoch times exclude."""
   started = time.perf_counter()
   variables = train_lib.generator_variables(state)
-  row = monitor(lambda z: sampler(variables, z))
+  row = monitor(lambda z, start: sampler(variables, conditioning.noise_inputs(cond, z, start)))
   log.add_row(step, steps_per_epoch, row)
   logging.info('step %d: Fréchet distance %.3f, classifier score %.3f (%d samples)', step,
                row['eval_fid'], row['eval_classifier_score'], row['eval_num_samples'])
@@ -329,8 +372,23 @@ def _save(checkpointer, state, keys, step, batches, config, unreplicate):
   checkpointer.save(step, tree, meta)
 
 
-def _save_pictures(workdir, sampler, state, fixed_z, step, steps_per_epoch):
-  images = data.to_uint8(sampler(train_lib.generator_variables(state), fixed_z))
+class Grid:
+  """The fixed inputs of the per-epoch sample grid: a row per class for label models, (masked,
+  in-painted, original) rows of the first train images for CC-GAN, else 8 columns of noise."""
+
+  def __init__(self, cond, fixed_z, images):
+    self.cond, self.images = cond, images
+    self.inputs, self.columns = conditioning.grid_inputs(cond, fixed_z, images)
+
+  def __call__(self, sample):
+    rows = conditioning.grid_rows(self.cond, np.asarray(sample(self.inputs)), self.inputs,
+                                  self.images)
+    return data.to_uint8(rows)
+
+
+def _save_pictures(workdir, sampler, state, grid, step, steps_per_epoch):
+  variables = train_lib.generator_variables(state)
+  images = grid(lambda inputs: sampler(variables, inputs))
   plots.save_grid(images, os.path.join(workdir, 'samples', f'step_{step:07d}.png'),
-                  title=f'epoch {step / steps_per_epoch:.2f}, step {step}')
+                  title=f'epoch {step / steps_per_epoch:.2f}, step {step}', columns=grid.columns)
   plots.refresh_run_pictures(workdir)

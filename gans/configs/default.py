@@ -3,7 +3,8 @@
 Use with `train.py --config=gans/configs/default.py` and override any field with
 `--config.FIELD=VALUE`; the plain flags of train.py (`--model`, `--dataset`, ...) override
 the same fields. Fields left as `None` take the chosen model's seed value (see
-`gans.models.MODEL_DEFAULTS`), so `--model=mlp` alone gives the seed MLP GAN.
+`gans.models.MODEL_DEFAULTS`), so `--model=mlp` alone gives the seed MLP GAN; a conditional
+model takes those of its `conditional.backbone`.
 """
 import ml_collections
 
@@ -49,6 +50,15 @@ def get_config():
   config.mlp.discriminator_widths = (1024, 512, 256)
   config.mlp.negative_slope = 0.2
   config.mlp.dropout_rate = 0.3
+
+  # The conditional family (cgan, acgan, ccgan, ecgan): networks on the mlp or dcgan backbone
+  # (its section above / below sets their widths and its seed learning rate and batch size).
+  config.conditional = ml_collections.ConfigDict()
+  config.conditional.backbone = 'mlp'
+  config.conditional.class_loss_weight = 1.0  # AC-GAN's class cross-entropies
+  config.conditional.hole_size = 12  # CC-GAN: side of the square hole G in-paints
+  config.conditional.num_labelled = 100  # CC-GAN: labelled train images, equal per class
+  config.conditional.labelled_batch_size = 32  # CC-GAN: labelled images per step
 
   config.dcgan = ml_collections.ConfigDict()
   # Dense to features[0] maps of 7x7, then one ConvTranspose per later entry and one to the

@@ -1,14 +1,25 @@
-"""Model families by name: each module's `build(config, axis_name)` returns (generator, discriminator)."""
-from gans.models import dcgan, mlp
+"""Model families by name: `build(config, axis_name)` returns (generator, discriminator)."""
+from gans.models import conditional, dcgan, mlp
 
-MODELS = {'mlp': mlp, 'dcgan': dcgan}
+UNCONDITIONAL = {'mlp': mlp, 'dcgan': dcgan}
+MODELS = {**UNCONDITIONAL, **{name: conditional for name in conditional.MODELS}}
 
-# The seed hyper-parameters of each family, used for config fields left as None.
+# The seed hyper-parameters of each backbone, used for config fields left as None.
 MODEL_DEFAULTS = {
     'mlp': {'learning_rate': 2e-4, 'batch_size': 128},
     'dcgan': {'learning_rate': 1e-4, 'batch_size': 256},
 }
 
 
+def backbone(config) -> str:
+  """The architecture under the model: itself, or a conditional model's `conditional.backbone`."""
+  return config.model if config.model in UNCONDITIONAL else config.conditional.backbone
+
+
 def build(config, axis_name=None):
   return MODELS[config.model].build(config, axis_name)
+
+
+def build_encoders(config):
+  """E-cGAN's image encoders (gans.models.conditional.Encoders); None for every other model."""
+  return conditional.build_encoders(config) if config.model in conditional.MODELS else None

@@ -105,6 +105,7 @@ class Discriminator(nn.Module):
   kernel_size: int = 5
   negative_slope: float = 0.3
   dropout_rate: float = 0.3
+  outputs: int = 1  # 1: one real/fake logit per image, (B,); more: (B, outputs) logits
 
   @nn.compact
   def __call__(self, x, *, train):
@@ -112,11 +113,13 @@ class Discriminator(nn.Module):
       x = nn.Conv(feat, (self.kernel_size, self.kernel_size), strides=(2, 2), padding='SAME')(x)
       x = nn.leaky_relu(x, self.negative_slope)
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-    return nn.Dense(1)(x.reshape((x.shape[0], -1)))[:, 0]
+    x = nn.Dense(self.outputs)(x.reshape((x.shape[0], -1)))
+    return x[:, 0] if self.outputs == 1 else x
 
 
-def build(config, axis_name=None):
+def build(config, axis_name=None, discriminator_outputs=1):
   c = config.dcgan
   return (Generator(c.generator_features, c.kernel_size, c.negative_slope, axis_name,
                     c.transposed_conv),
-          Discriminator(c.discriminator_features, c.kernel_size, c.negative_slope, c.dropout_rate))
+          Discriminator(c.discriminator_features, c.kernel_size, c.negative_slope, c.dropout_rate,
+                        discriminator_outputs))

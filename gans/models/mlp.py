@@ -25,6 +25,7 @@ class Discriminator(nn.Module):
   widths: Sequence[int] = (1024, 512, 256)
   negative_slope: float = 0.2
   dropout_rate: float = 0.3
+  outputs: int = 1  # 1: one real/fake logit per image, (B,); more: (B, outputs) logits
 
   @nn.compact
   def __call__(self, x, *, train):
@@ -32,12 +33,13 @@ class Discriminator(nn.Module):
     for width in self.widths:
       x = nn.leaky_relu(nn.Dense(width)(x), self.negative_slope)
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-    return nn.Dense(1)(x)[:, 0]
+    x = nn.Dense(self.outputs)(x)
+    return x[:, 0] if self.outputs == 1 else x
 
 
-def build(config, axis_name=None):
+def build(config, axis_name=None, discriminator_outputs=1):
   """G and D from `config.mlp`; `axis_name` is unused (no batch statistics here)."""
   del axis_name
   return (Generator(config.mlp.generator_widths, config.mlp.negative_slope),
           Discriminator(config.mlp.discriminator_widths, config.mlp.negative_slope,
-                        config.mlp.dropout_rate))
+                        config.mlp.dropout_rate, discriminator_outputs))

@@ -1,0 +1,190 @@
+"""What only the conditional models can be asked, on the real test split.
+
+- CC-GAN: in-painting of test images (error in the hole, and whether the evaluator classifier
+  recognises the in-painted image), and D's semi-supervised test accuracy beside the same
+  network trained on the same labelled images alone.
+- E-cGAN / IcGAN: reconstruction x -> G(E_z(x), E_y(x)) and label swap G(E_z(x), y').
+"""
+import os
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from gans import conditioning, data, plots, train_lib, trainer
+
+BATCH = 1000
+
+
+def _batched(fn, *arrays):
+  """fn over chunks of BATCH rows (the last one padded, so it compiles once), concatenated."""
+  out = []
+  for start in range(0, len(arrays[0]), BATCH):
+    chunk = [a[start:start + BATCH] for a in arrays]
+    pad = BATCH - len(chunk[0])
+    chunk = [np.pad(a, [(0, pad)] + [(0, 0)] * (a.ndim - 1)) for a in chunk]
+    out.append(jax.tree.map(lambda x: np.asarray(x)[:BATCH - pad], fn(*chunk)))
+  return jax.tree.map(lambda *x: np.concatenate(x), *out)
+
+
+def inpaint(config, modules, state, images, seed=0):
+  """(masks, in-painted float images) for float `images`, a random hole each (fold_in(seed))."""
+  cond = conditioning.for_config(config)
+  generator = train_lib.make_sampler(modules['generator'])
+  variables = train_lib.generator_variables(state)
+  key = jax.random.key(seed)
+  masks = np.asarray(conditioning.random_masks(jax.random.fold_in(key, 0), len(images),
+                                               cond.hole_size))
+  z = np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (len(images), config.latent_dim)))
+  fill = lambda x, m, z: cond.compose(
+      generator(variables, cond.generator_input(z, images=x, masks=m)), x, m)
+  return masks, _batched(jax.jit(fill), images, masks, z)
+
+
+def discriminator_accuracy(config, modules, state, images, labels) -> float:
+  """CC-GAN's D as a K-class classifier: argmax of its class logits."""
+  cond = conditioning.for_config(config)
+  variables = state.discriminator.variables()
+  logits = _batched(jax.jit(lambda x: cond.heads(modules['discriminator'].apply(
+      variables, x, train=False))['class']), images)
+  return float(np.mean(logits.argmax(-1) == labels))
+
+
+def supervised_baseline(config, modules, images, labels, subset, num_steps, seed=0) -> dict:
+  """CC-GAN's D network trained from scratch on the labelled subset alone (same batch size,
+  steps and optimiser): the accuracy semi-supervised training must beat."""
+  network = modules['discriminator']
+  init_key, batch_key, dropout_key = jax.random.split(jax.random.key(seed), 3)
+  params = network.init(init_key, jnp.zeros((1,) + data.IMAGE_SHAPE), train=False)['params']
+  tx = optax.adam(config.learning_rate, b1=config.b1, b2=config.b2)
+  batch_size = config.conditional.labelled_batch_size
+  picks = jax.random.choice(batch_key, jnp.asarray(subset), (num_steps, batch_size))
+  x_all, y_all = jnp.asarray(data.to_float(images)), jnp.asarray(labels)
+
+  def step(carry, step_and_picks):
+    params, opt_state = carry
+    i, pick = step_and_picks
+
+    def loss_fn(params):
+      logits = network.apply({'params': params}, x_all[pick], train=True,
+                             rngs={'dropout': jax.random.fold_in(dropout_key, i)})
+      return optax.softmax_cross_entropy_with_integer_labels(logits, y_all[pick]).mean()
+
+    grads = jax.grad(loss_fn)(params)
+    updates, opt_state = tx.update(grads, opt_state, params)
+    return (optax.apply_updates(params, updates), opt_state), None
+
+  (params, _), _ = jax.lax.scan(jax.jit(step), (params, tx.init(params)),
+                                (jnp.arange(num_steps), picks))
+  return params
+
+
+def semi_supervised_report(config, modules, state, steps) -> dict:
+  """CC-GAN's D and the supervised-only baseline on the real test split."""
+  train_images, train_labels = data.load_split(config.dataset, 'train', config.data_dir)
+  test_images, test_labels = data.load_split(config.dataset, 'test', config.data_dir)
+  data_key = jax.random.split(jax.random.key(config.seed), len(trainer.KEY_NAMES))[
+      trainer.KEY_NAMES.index('data')]
+  subset_key, _ = jax.random.split(jax.random.fold_in(data_key, trainer.LABELLED_STREAM))
+  cond = conditioning.for_config(config)
+  subset = conditioning.labelled_subset(train_labels, config.conditional.num_labelled,
+                                        cond.num_classes, subset_key)
+  test_x = data.to_float(test_images)
+  baseline = supervised_baseline(config, modules, train_images, train_labels, subset, steps)
+  baseline_state = state.replace(discriminator=state.discriminator.replace(
+      params=baseline, batch_stats={}))
+  return {'num_labelled': len(subset), 'steps': steps,
+          'ccgan_test_accuracy': discriminator_accuracy(config, modules, state, test_x,
+                                                        test_labels),
+          'supervised_only_test_accuracy': discriminator_accuracy(
+              config, modules, baseline_state, test_x, test_labels)}
+
+
+def encode(config, modules, state, images):
+  """{'z', 'label'} of float `images` by E-cGAN's encoders."""
+  variables = {'params': state.encoders.params}
+  out = _batched(jax.jit(lambda x: modules['encoders'].apply(variables, x, train=False)), images)
+  return {'z': out['z'], 'label': out['label_logits'].argmax(-1).astype(np.int32)}
+
+
+def reconstruct(config, modules, state, images, labels=None):
+  """G(E_z(x), y) with y = E_y(x), or the given `labels` (label swap)."""
+  codes = encode(config, modules, state, images)
+  cond = conditioning.for_config(config)
+  generator = train_lib.make_sampler(modules['generator'])
+  variables = train_lib.generator_variables(state)
+  labels = codes['label'] if labels is None else labels
+  return _batched(jax.jit(lambda z, y: generator(variables, cond.generator_input(z, y))),
+                  codes['z'], labels), codes
+
+
+def _evaluator_accuracy(evaluator, images, labels) -> float:
+  probs, _ = evaluator.predict(data.to_uint8(images))
+  return float(np.mean(probs.argmax(-1) == labels))
+
+
+def ccgan_report(config, modules, state, evaluator, num_images, output_dir, seed=0) -> dict:
+  """In-painting of `num_images` test images and the semi-supervised table; inpainting.png."""
+  test_images, test_labels = data.load_split(config.dataset, 'test', config.data_dir)
+  train_images, _ = data.load_split(config.dataset, 'train', config.data_dir)
+  originals = data.to_float(test_images[:num_images])
+  labels = test_labels[:num_images]
+  masks, filled = inpaint(config, modules, state, originals, seed)
+  in_hole = lambda x: x[masks].reshape(len(x), -1)
+  hole_error = lambda x: float(np.mean((in_hole(x) - in_hole(originals)) ** 2))
+  mean_fill = np.where(masks, data.to_float(train_images).mean(0), originals)
+  report = {
+      'model': 'ccgan', 'dataset': config.dataset, 'num_test_images': len(originals),
+      'classifier': {k: evaluator.info[k] for k in ('test_accuracy', 'code_version')},
+      'inpainting': {
+          'hole_size': config.conditional.hole_size,
+          'hole_mse': hole_error(filled),
+          'mean_image_fill_hole_mse': hole_error(mean_fill),
+          'evaluator_accuracy_inpainted': _evaluator_accuracy(evaluator, filled, labels),
+          'evaluator_accuracy_masked': _evaluator_accuracy(
+              evaluator, np.where(masks, 0.0, originals), labels),
+          'evaluator_accuracy_original': _evaluator_accuracy(evaluator, originals, labels)},
+      'semi_supervised': semi_supervised_report(config, modules, state, int(state.step)),
+  }
+  shown = slice(0, 10)
+  grid = np.concatenate([np.where(masks[shown], -1.0, originals[shown]), filled[shown],
+                         originals[shown]])
+  plots.save_grid(data.to_uint8(grid), os.path.join(output_dir, 'inpainting.png'), columns=10,
+                  title='rows: masked test images, in-painted, originals')
+  return report
+
+
+def ecgan_report(config, modules, state, evaluator, num_images, output_dir) -> dict:
+  """Reconstruction and label swap of `num_images` test images; reconstructions.png,
+  label_swap.png."""
+  test_images, test_labels = data.load_split(config.dataset, 'test', config.data_dir)
+  originals = data.to_float(test_images[:num_images])
+  labels = test_labels[:num_images]
+  rebuilt, codes = reconstruct(config, modules, state, originals)
+  num_classes = conditioning.for_config(config).num_classes
+  # Each image swapped to the class after its own: every target differs from the true label.
+  targets = ((labels + 1) % num_classes).astype(np.int32)
+  swapped, _ = reconstruct(config, modules, state, originals, targets)
+  report = {
+      'model': 'ecgan', 'dataset': config.dataset, 'num_test_images': len(originals),
+      'reconstruction_mse': float(np.mean((rebuilt - originals) ** 2)),
+      'label_encoder_accuracy': float(np.mean(codes['label'] == labels)),
+      'evaluator_accuracy_reconstructed': _evaluator_accuracy(evaluator, rebuilt, labels),
+      'evaluator_accuracy_original': _evaluator_accuracy(evaluator, originals, labels),
+      'evaluator_agreement_swapped': _evaluator_accuracy(evaluator, swapped, targets),
+  }
+  shown = originals[:10]
+  plots.save_grid(data.to_uint8(np.concatenate([shown, rebuilt[:10]])),
+                  os.path.join(output_dir, 'reconstructions.png'), columns=10,
+                  title='test images (top) and G(E_z(x), E_y(x))')
+  rows = min(8, len(shown))
+  every_class = np.tile(np.arange(num_classes, dtype=np.int32), rows)
+  swap_grid, _ = reconstruct(config, modules, state, np.repeat(shown[:rows], num_classes, 0),
+                             every_class)
+  table = np.concatenate([shown[:rows, None], swap_grid.reshape((rows, num_classes) + data.IMAGE_SHAPE)],
+                         axis=1)
+  plots.save_grid(data.to_uint8(table.reshape((-1,) + data.IMAGE_SHAPE)),
+                  os.path.join(output_dir, 'label_swap.png'), columns=num_classes + 1,
+                  title='each row: a test image, then G(E_z(x), y) for y = 0, 1, ...')
+  return report
