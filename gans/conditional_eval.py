@@ -182,8 +182,8 @@ def ecgan_report(config, modules, state, evaluator, num_images, output_dir) -> d
   every_class = np.tile(np.arange(num_classes, dtype=np.int32), rows)
   swap_grid, _ = reconstruct(config, modules, state, np.repeat(shown[:rows], num_classes, 0),
                              every_class)
-  table = np.concatenate([shown[:rows, None], swap_grid.reshape((rows, num_classes) + data.IMAGE_SHAPE)],
-                         axis=1)
+  swaps = swap_grid.reshape((rows, num_classes) + data.IMAGE_SHAPE)
+  table = np.concatenate([shown[:rows, None], swaps], axis=1)
   plots.save_grid(data.to_uint8(table.reshape((-1,) + data.IMAGE_SHAPE)),
                   os.path.join(output_dir, 'label_swap.png'), columns=num_classes + 1,
                   title='each row: a test image, then G(E_z(x), y) for y = 0, 1, ...')

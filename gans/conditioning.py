@@ -11,6 +11,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 
 from gans import data
 from gans.errors import UsageError
@@ -58,6 +59,21 @@ class Conditioning:
     if self.auxiliary_classifier:
       return {'adv': outputs[:, 0], 'class': outputs[:, 1:]}
     return {'adv': outputs}
+
+
+def cross_entropy(logits, labels):
+  return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+
+
+def accuracy(logits, labels):
+  return jnp.mean(jnp.argmax(logits, -1) == labels)
+
+
+def acgan_discriminator_class_loss(real_class_logits, real_labels, fake_class_logits,
+                                   fake_labels):
+  """AC-GAN's L_C for D: names the class of real images and of fakes made for a class."""
+  return (cross_entropy(real_class_logits, real_labels)
+          + cross_entropy(fake_class_logits, fake_labels))
 
 
 def for_config(config) -> Conditioning:

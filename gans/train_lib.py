@@ -84,14 +84,6 @@ def _train_apply(module, model: ModelState, params, x, key):
   return out, mutated['batch_stats']
 
 
-def _cross_entropy(logits, labels):
-  return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
-
-
-def _accuracy(logits, labels):
-  return jnp.mean(jnp.argmax(logits, -1) == labels)
-
-
 def make_train_step(config, generator, discriminator, loss: losses_lib.GANLoss,
                     axis_name: Optional[str] = None, encoders=None):
   """The per-device step; with `axis_name` it averages grads, metrics and BN statistics over it.
@@ -161,14 +153,15 @@ def make_train_step(config, generator, discriminator, loss: losses_lib.GANLoss,
       value = loss.d_loss(real_heads['adv'], fake_heads['adv'])
       terms = {'d_adv_loss': value}
       if cond.auxiliary_classifier:  # AC-GAN: D names the class of real and fake images
-        terms['d_class_loss'] = (_cross_entropy(real_heads['class'], real_labels)
-                                 + _cross_entropy(fake_heads['class'], fake_labels))
-        terms['d_class_accuracy'] = _accuracy(real_heads['class'], real_labels)
+        terms['d_class_loss'] = conditioning_lib.acgan_discriminator_class_loss(
+            real_heads['class'], real_labels, fake_heads['class'], fake_labels)
+        terms['d_class_accuracy'] = conditioning_lib.accuracy(real_heads['class'], real_labels)
         value += cond.class_loss_weight * terms['d_class_loss']
       if cond.semi_supervised:  # CC-GAN: D names the class of the few labelled images
         labelled, _ = discriminate(params, batch['labelled_image'], None, labelled_dropout_key)
-        terms['d_class_loss'] = _cross_entropy(labelled['class'], batch['labelled_label'])
-        terms['d_class_accuracy'] = _accuracy(labelled['class'], batch['labelled_label'])
+        labels = batch['labelled_label']
+        terms['d_class_loss'] = conditioning_lib.cross_entropy(labelled['class'], labels)
+        terms['d_class_accuracy'] = conditioning_lib.accuracy(labelled['class'], labels)
         value += terms['d_class_loss']
       if loss.gradient_penalty:
         critic = lambda x: discriminate(params, x, real_labels, gp_dropout_key)[0]['adv']
@@ -186,7 +179,7 @@ def make_train_step(config, generator, discriminator, loss: losses_lib.GANLoss,
       value = loss.g_loss(heads['adv'])
       terms = {'g_adv_loss': value}
       if cond.auxiliary_classifier:
-        terms['g_class_loss'] = _cross_entropy(heads['class'], fake_labels)
+        terms['g_class_loss'] = conditioning_lib.cross_entropy(heads['class'], fake_labels)
         value += cond.class_loss_weight * terms['g_class_loss']
       return value, terms
 
@@ -224,7 +217,8 @@ def make_train_step(config, generator, discriminator, loss: losses_lib.GANLoss,
       def encoder_loss_fn(params):
         out = encoders.apply({'params': params}, jax.lax.stop_gradient(fake), train=True)
         terms = {'encoder_z_loss': jnp.mean((out['z'] - z) ** 2),
-                 'encoder_label_loss': _cross_entropy(out['label_logits'], fake_labels)}
+                 'encoder_label_loss': conditioning_lib.cross_entropy(out['label_logits'],
+                                                                      fake_labels)}
         return terms['encoder_z_loss'] + terms['encoder_label_loss'], terms
 
       (_, e_terms), e_grads = jax.value_and_grad(encoder_loss_fn, has_aux=True)(e.params)
