@@ -12,7 +12,8 @@ FLAGS = flags.FLAGS
 flags.DEFINE_string('workdir', None, 'Workdir of a train.py run: scores its latest checkpoint.')
 flags.DEFINE_string('samples', None, 'An npz of `images` (N, 28, 28[, 1]), uint8 or float in '
                     '[-1, 1] or [0, 1], and optional integer `labels` (N,), to score.')
-flags.DEFINE_string('dataset', None, 'The dataset --samples imitate (mnist, fashion_mnist, ...).')
+flags.DEFINE_string('dataset', None, 'The dataset --samples imitate (mnist, fashion_mnist, ...); '
+                    'with --workdir, score against it instead of the run\'s own (same classes).')
 flags.DEFINE_integer('num_samples', 10000, 'How many samples to generate from --workdir.')
 flags.DEFINE_string('export', None, 'With --workdir: only write the samples to this .npz (uint8 '
                     '`images`) and a grid PNG beside it.')
@@ -42,7 +43,7 @@ def main(argv):
       return
     if FLAGS.workdir:
       reports = evaluation.evaluate_workdir(FLAGS.workdir, FLAGS.num_samples, FLAGS.seed,
-                                            FLAGS.data_dir, FLAGS.classifier_dir)
+                                            FLAGS.data_dir, FLAGS.classifier_dir, FLAGS.dataset)
     else:
       if not FLAGS.dataset:
         raise UsageError('--samples needs --dataset, the dataset the samples imitate')

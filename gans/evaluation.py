@@ -179,17 +179,25 @@ def write_outputs(report, figures, output_dir, stem='eval'):
                                 os.path.join(output_dir, f'{stem}_confusion.png'))
 
 
-def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifier_dir=None):
+def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifier_dir=None,
+                     dataset=None):
   """Scores the latest checkpoint: eval[_ema].json + figures in `workdir`.
 
   Noise-driven generators (and their EMA when kept) are scored on `num_samples` samples, a
   label model's with balanced labels (conditional accuracy, confusion); a CC-GAN on in-painted
   test images and its semi-supervised accuracy; an E-cGAN also on reconstruction and label swap.
+  `dataset` scores against another dataset of as many classes as the run's own.
   """
   from gans import conditional_eval, sampling, train_lib  # JAX models: only to score a workdir
   _check_count(num_samples)
   config, modules, state = sampling.load_run(workdir)
   config.data_dir = data_dir or config.data_dir
+  if dataset and dataset != config.dataset:
+    ours, theirs = data.get_info(config.dataset).num_classes, data.get_info(dataset).num_classes
+    if ours != theirs:
+      raise UsageError(f'workdir {workdir!r} holds a {config.model} of {config.dataset} '
+                       f'({ours} classes); --dataset {dataset} has {theirs}')
+    config.dataset = dataset
   if config.model == 'ccgan':
     evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
     report = conditional_eval.ccgan_report(config, modules, state, evaluator, num_samples,

@@ -34,6 +34,10 @@ def cpu_env(devices=1):
     (['--num_epochs=0'], 'num_epochs must be a positive integer, got 0'),
     (['--batch_size=-8'], 'batch_size must be a positive integer, got -8'),
     (['--batch_size=12', '--config.parallel=pmap'], 'batch_size 12 is not divisible by the 8'),
+    (['--model=cgan', '--config.conditional.backbone=resnet'],
+     "unknown conditional.backbone 'resnet'; allowed: mlp, dcgan"),
+    (['--model=ccgan', '--config.conditional.hole_size=28'],
+     'conditional.hole_size must be an integer in [1, 27], got 28'),
 ])
 def test_bad_flags_fail_fast_with_one_line_and_write_nothing(tmp_path, data_dir, flags, message):
   workdir = tmp_path / 'run'

@@ -177,3 +177,41 @@ def test_a_workdir_is_scored_with_and_without_its_ema(tmp_path, small_data, clas
   with pytest.raises(UsageError, match='99 samples are too few'):
     evaluation.evaluate_workdir(workdir, num_samples=99, data_dir=small_data,
                                 classifier_dir=classifier_dir)
+
+
+def test_a_ccgan_is_scored_on_in_painting_and_semi_supervised_accuracy(tmp_path, small_data,
+                                                                        classifier_dir):
+  workdir = str(tmp_path / 'run')
+  config = tiny_config('mlp', small_data)
+  config.model = 'ccgan'
+  config.conditional.num_labelled = 20
+  config.conditional.labelled_batch_size = 8
+  trainer.train(config, workdir)
+  report = evaluation.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
+                                       classifier_dir=classifier_dir)['eval']
+  assert report['num_test_images'] == 100
+  painting, semi = report['inpainting'], report['semi_supervised']
+  assert painting['hole_size'] == 12 and painting['hole_mse'] > 0
+  for name in ('inpainted', 'masked', 'original'):
+    assert 0 <= painting[f'evaluator_accuracy_{name}'] <= 1
+  assert semi['num_labelled'] == 20 and semi['steps'] == 8
+  assert 0 <= semi['ccgan_test_accuracy'] <= 1 and 0 <= semi['supervised_only_test_accuracy'] <= 1
+  assert json.load(open(os.path.join(workdir, 'eval.json'))) == report
+  assert os.path.getsize(os.path.join(workdir, 'inpainting.png')) > 0
+  assert 'semi_supervised:' in evaluation.format_report(report)
+
+
+def test_an_ecgan_is_scored_as_a_cgan_and_on_reconstruction(tmp_path, small_data, classifier_dir):
+  workdir = str(tmp_path / 'run')
+  config = tiny_config('mlp', small_data)
+  config.model = 'ecgan'
+  trainer.train(config, workdir)
+  reports = evaluation.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
+                                        classifier_dir=classifier_dir)
+  assert set(reports) == {'eval', 'eval_icgan'}
+  assert 0 <= reports['eval']['samples']['conditional_accuracy'] <= 1  # labels were exported
+  assert 'conditional_accuracy' in reports['eval']['real']  # real images with their labels
+  icgan = reports['eval_icgan']
+  assert icgan['reconstruction_mse'] > 0 and 0 <= icgan['evaluator_agreement_swapped'] <= 1
+  for name in ('eval_confusion.png', 'reconstructions.png', 'label_swap.png'):
+    assert os.path.getsize(os.path.join(workdir, name)) > 0

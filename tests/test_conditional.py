@@ -1,0 +1,293 @@
+"""The conditional family: label inputs, AC-GAN's class loss, CC-GAN's holes and labelled
+batches, E-cGAN's encoders, pmap == jit, exact resume, and the errors of label misuse."""
+import math
+import os
+import re
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import tensorflow_datasets as tfds
+from flax import jax_utils
+
+from conftest import assert_bitwise_equal, final_state, tiny_config, write_mnist_like
+from gans import (checkpoints, conditional_eval, conditioning, data, evaluation, models, sampling,
+                  train_lib, trainer)
+from gans.errors import UsageError
+from gans.models import conditional
+from test_train_step import KEY, copy, fake_batches, max_abs_diff, to_devices
+
+
+def conditional_config(model, backbone='mlp', data_dir=None, **overrides):
+  config = tiny_config('mlp', data_dir)
+  config.model = model
+  config.conditional.backbone = backbone
+  config.conditional.labelled_batch_size = 8
+  config.conditional.num_labelled = 20
+  for key, value in overrides.items():
+    config[key] = value
+  return trainer.resolve_config(config)
+
+
+def backbone_inputs(module, variables, inputs):
+  """What the wrapped backbone network receives, captured with nn.intercept_methods."""
+  seen = []
+
+  def record(next_fn, args, kwargs, context):
+    if context.module.name == 'backbone' and context.method_name == '__call__':
+      seen.append(args[0])
+    return next_fn(*args, **kwargs)
+
+  with nn.intercept_methods(record):
+    module.apply(variables, inputs, train=False)
+  return seen[0]
+
+
+@pytest.mark.parametrize('backbone', ['mlp', 'dcgan'])
+def test_labels_enter_both_networks_one_hot(backbone):
+  config = conditional_config('cgan', backbone)
+  generator, discriminator = models.build(config)
+  state = train_lib.create_state(config, generator, discriminator, jax.random.key(0))
+  z = jax.random.normal(jax.random.key(1), (4, config.latent_dim))
+  labels = jnp.array([0, 3, 9, 3])
+  images = generator.apply(state.generator.variables(), {'z': z, 'label': labels}, train=False)
+  assert images.shape == (4, 28, 28, 1)
+
+  g_in = backbone_inputs(generator, state.generator.variables(), {'z': z, 'label': labels})
+  np.testing.assert_array_equal(g_in[:, :config.latent_dim], z)
+  np.testing.assert_array_equal(g_in[:, config.latent_dim:], np.eye(10)[labels])
+
+  d_in = backbone_inputs(discriminator, state.discriminator.variables(),
+                         {'image': images, 'label': labels})
+  if backbone == 'mlp':  # the one-hot appended to the flattened image
+    np.testing.assert_array_equal(d_in, np.concatenate([images.reshape(4, -1),
+                                                        np.eye(10)[labels]], 1))
+  else:  # K constant label maps beside the image channel
+    assert d_in.shape == (4, 28, 28, 11)
+    np.testing.assert_array_equal(d_in[..., 0], images[..., 0])
+    np.testing.assert_array_equal(d_in[..., 1:], np.broadcast_to(
+        np.eye(10)[labels][:, None, None, :], (4, 28, 28, 10)))
+  logits = discriminator.apply(state.discriminator.variables(),
+                               {'image': images, 'label': labels}, train=False)
+  assert logits.shape == (4,)
+
+
+@pytest.mark.parametrize('model, outputs', [('acgan', 11), ('ccgan', 10)])
+def test_discriminator_heads(model, outputs):
+  config = conditional_config(model)
+  cond = conditioning.for_config(config)
+  generator, discriminator = models.build(config)
+  state = train_lib.create_state(config, generator, discriminator, jax.random.key(0))
+  raw = discriminator.apply(state.discriminator.variables(), jnp.zeros((3, 28, 28, 1)),
+                            train=False)
+  assert raw.shape == (3, outputs)
+  heads = cond.heads(raw)
+  assert heads['class'].shape == (3, 10) and heads['adv'].shape == (3,)
+  if model == 'acgan':
+    np.testing.assert_array_equal(heads['adv'], raw[:, 0])
+  else:  # real/fake against a "fake" class of logit 0: D(x) = Z / (Z + 1), Z = sum exp(l)
+    z_sum = np.exp(np.asarray(raw, np.float64)).sum(1)
+    np.testing.assert_allclose(jax.nn.sigmoid(heads['adv']), z_sum / (z_sum + 1), rtol=1e-5)
+
+
+def test_acgan_class_loss_against_a_hand_computed_value():
+  real = jnp.array([[2.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+  fake = jnp.array([[0.0, 0.0, 3.0]])
+  # -log softmax of the true class, averaged over real and over fake separately.
+  real_ce = (-(2 - math.log(math.exp(2) + 2)) - (1 - math.log(math.e + 2))) / 2
+  fake_ce = -(0 - math.log(math.exp(3) + 2))
+  value = conditioning.acgan_discriminator_class_loss(real, jnp.array([0, 1]), fake,
+                                                      jnp.array([1]))
+  np.testing.assert_allclose(value, real_ce + fake_ce, rtol=1e-6)
+
+
+def test_acgan_step_logs_all_four_loss_terms_and_their_sums():
+  config = conditional_config('acgan')
+  state = train_lib.create_state(config, *models.build(config), jax.random.key(0))
+  _, metrics = train_lib.compile_steps(config, 'jit')(copy(state), fake_batches(1, 16), KEY)
+  for name in ('d_adv_loss', 'd_class_loss', 'g_adv_loss', 'g_class_loss'):
+    assert np.isfinite(metrics[name]).all() and metrics[name][0] > 0
+  np.testing.assert_allclose(metrics['d_loss'], metrics['d_adv_loss'] + metrics['d_class_loss'],
+                             rtol=1e-6)
+  np.testing.assert_allclose(metrics['g_loss'], metrics['g_adv_loss'] + metrics['g_class_loss'],
+                             rtol=1e-6)
+
+
+def test_random_holes_are_squares_of_the_asked_size_inside_the_image():
+  masks = np.asarray(conditioning.random_masks(jax.random.key(0), 500, 9))
+  assert masks.shape == (500, 28, 28, 1) and masks.dtype == bool
+  assert (masks.sum((1, 2, 3)) == 81).all()
+  rows, cols = masks[..., 0].any(2), masks[..., 0].any(1)
+  assert (rows.sum(1) == 9).all() and (cols.sum(1) == 9).all()  # one 9x9 square each
+  tops = rows.argmax(1)
+  assert tops.min() == 0 and tops.max() == 28 - 9  # every position, edges included
+  centre = conditioning.centred_masks(2, 12)[0, :, :, 0]
+  assert centre[8:20, 8:20].all() and centre.sum() == 144
+
+
+def test_ccgan_keeps_the_context_exactly_and_fills_only_the_hole():
+  config = conditional_config('ccgan')
+  generator, discriminator = models.build(config)
+  state = train_lib.create_state(config, generator, discriminator, jax.random.key(0))
+  modules = {'generator': generator, 'discriminator': discriminator}
+  images = np.asarray(jax.random.uniform(jax.random.key(2), (20, 28, 28, 1)) * 2 - 1)
+  masks, filled = conditional_eval.inpaint(config, modules, state, images)
+  np.testing.assert_array_equal(filled[~masks], images[~masks])  # bit for bit
+  assert np.all(filled[masks] != images[masks])
+  # and the step's fakes, made the same way, carry the real context too
+  cond = conditioning.for_config(config)
+  inputs = cond.generator_input(jnp.zeros((20, config.latent_dim)), images=images, masks=masks)
+  assert np.all(np.asarray(inputs['context'])[masks] == 0)
+  np.testing.assert_array_equal(np.asarray(inputs['context'])[~masks], images[~masks])
+
+
+def test_labelled_batches_reveal_only_the_balanced_subset():
+  rng = np.random.default_rng(0)
+  labels = rng.integers(0, 10, 500).astype(np.int32)
+  images = rng.integers(0, 256, (500, 28, 28, 1), np.uint8)
+  subset = conditioning.labelled_subset(labels, 30, 10, jax.random.key(1))
+  assert len(subset) == 30 and (np.bincount(labels[subset], minlength=10) == 3).all()
+  batches = conditioning.LabelledBatches(data.Batches(images, labels, 16, jax.random.key(2), 8),
+                                         images, labels, subset, 16, jax.random.key(3))
+  batch = batches.get(5, 2)
+  assert 'label' not in batch  # the unlabelled stream carries no labels
+  assert batch['labelled_image'].shape == (8, 2, 2, 28, 28, 1)
+  flat = batch['labelled_label'].reshape(-1)
+  chosen = {tuple(images[i].ravel()): labels[i] for i in subset}
+  for image, label in zip(batch['labelled_image'].reshape(-1, 28, 28, 1), flat):
+    assert chosen[tuple(data.to_uint8(image).ravel())] == label  # images of the subset, true labels
+  assert_bitwise_equal(batch, batches.get(5, 2))  # a pure function of the step
+  with pytest.raises(UsageError, match='num_labelled must be a positive multiple of the 10'):
+    conditioning.labelled_subset(labels, 25, 10, jax.random.key(1))
+
+
+def test_encoders_have_the_shapes_of_z_and_y_and_learn_to_invert_the_generator():
+  config = conditional_config('ecgan', learning_rate=1e-3)
+  encoders = models.build_encoders(config)
+  generator, discriminator = models.build(config)
+  state = train_lib.create_state(config, generator, discriminator, jax.random.key(0), encoders)
+  out = encoders.apply({'params': state.encoders.params}, jnp.zeros((5, 28, 28, 1)), train=False)
+  assert out['z'].shape == (5, config.latent_dim) and out['label_logits'].shape == (5, 10)
+
+  step = train_lib.compile_steps(config, 'jit')
+  trained, metrics = step(copy(state), fake_batches(30, 16), KEY)
+  z = jax.random.normal(jax.random.key(7), (64, config.latent_dim))
+  labels = jnp.arange(64) % 10
+  images = generator.apply(trained.generator.variables(), {'z': z, 'label': labels}, train=False)
+
+  def z_error(encoder_state):
+    codes = encoders.apply({'params': encoder_state.params}, images, train=False)
+    return float(jnp.mean((codes['z'] - z) ** 2))
+
+  # With the final generator fixed, the trained encoders invert it better than the initial ones.
+  assert z_error(trained.encoders) < 0.8 * z_error(state.encoders)
+  assert metrics['encoder_z_loss'][-5:].mean() < metrics['encoder_z_loss'][:5].mean()
+  assert metrics['encoder_label_loss'][-5:].mean() < metrics['encoder_label_loss'][:5].mean()
+
+
+@pytest.mark.parametrize('model, backbone', [('cgan', 'dcgan'), ('ccgan', 'mlp'),
+                                             ('acgan', 'mlp')])
+def test_pmap_on_8_devices_equals_jit(model, backbone):
+  config = conditional_config(model, backbone)
+  config[backbone].dropout_rate = 0.0
+  state = train_lib.create_state(config, *models.build(config), jax.random.key(0))
+  batches = fake_batches(2, 16)
+  batches['label'] = jnp.tile(jnp.arange(16) % 10, (2, 1))
+  if model == 'ccgan':
+    batches = {'image': batches['image'], 'labelled_image': batches['image'][:, :8],
+               'labelled_label': batches['label'][:, :8]}
+  jit_state, jit_metrics = train_lib.compile_steps(config, 'jit')(copy(state), batches, KEY)
+  pmap_state, pmap_metrics = train_lib.compile_steps(config, 'pmap')(
+      jax_utils.replicate(state), to_devices(batches, 8), KEY)
+  assert max_abs_diff(jit_state, jax_utils.unreplicate(pmap_state)) < 1e-5
+  for name in jit_metrics:
+    np.testing.assert_allclose(pmap_metrics[name][0], jit_metrics[name], rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize('model', ['ccgan', 'ecgan'])
+def test_conditional_run_resumes_bitwise_equal(tmp_path, data_dir, model):
+  config = conditional_config(model, data_dir=data_dir, steps_per_call=3)
+  trainer.train(config, str(tmp_path / 'whole'))
+  trainer.train(conditional_config(model, data_dir=data_dir, steps_per_call=3, num_steps=4),
+                str(tmp_path / 'parts'))
+  trainer.train(config, str(tmp_path / 'parts'))
+  step_a, whole = final_state(tmp_path / 'whole')
+  step_b, parts = final_state(tmp_path / 'parts')
+  assert step_a == step_b == 8
+  assert_bitwise_equal(whole, parts)
+
+
+def test_a_label_run_writes_class_rows_and_exports_labels(tmp_path, data_dir):
+  workdir = str(tmp_path / 'run')
+  config = conditional_config('acgan', data_dir=data_dir, num_sample_images=20)
+  trainer.train(config, workdir)
+  for name in ('losses.png', 'loss_terms.png', 'progress.gif', 'samples/step_0000008.png'):
+    assert os.path.getsize(os.path.join(workdir, name)) > 0
+  grid = trainer.Grid(conditioning.for_config(config), np.arange(20.0)[:, None] * np.ones(8),
+                      None)
+  assert grid.columns == 2
+  np.testing.assert_array_equal(grid.inputs['label'], np.repeat(np.arange(10), 2))
+  np.testing.assert_array_equal(grid.inputs['z'][0::2], grid.inputs['z'][0:1].repeat(10, 0))
+
+  path, _ = sampling.export_samples(workdir, 25, str(tmp_path / 's.npz'))
+  with np.load(path) as npz:
+    assert npz['images'].shape == (25, 28, 28) and npz['labels'].dtype == np.int32
+    np.testing.assert_array_equal(npz['labels'], np.arange(25) % 10)
+
+
+def test_emnist_and_kmnist_train_through_tfds(tmp_path, monkeypatch):
+  monkeypatch.delenv('GANS_DATA_DIR', raising=False)
+  monkeypatch.setattr(data, '_download_reachable', lambda timeout=3.0: True)
+  for dataset, classes in (('emnist/byclass', 62), ('kmnist', 10)):
+    config = conditional_config('acgan', dataset=dataset, num_steps=2, checkpoint_every_steps=2)
+    with tfds.testing.mock_data(num_examples=1000):
+      trainer.train(config, str(tmp_path / dataset.replace('/', '_')))
+    _, state = final_state(tmp_path / dataset.replace('/', '_'))
+    kernel = state['state']['discriminator']['params']['Dense_1']['kernel']
+    assert kernel.shape[-1] == 1 + classes  # a real/fake logit and a logit per class
+
+
+def test_a_dataset_missing_classes_is_refused(tmp_path):
+  root = str(tmp_path / 'data')
+  write_mnist_like(os.path.join(root, 'mnist'), num_classes=7)  # labels 0..6 only
+  with pytest.raises(UsageError, match=r'none of class\(es\) \[7, 8, 9\]'):
+    trainer.train(conditional_config('cgan', data_dir=root), str(tmp_path / 'run'))
+  assert not os.path.exists(tmp_path / 'run')
+
+
+def test_a_checkpoint_of_another_class_count_is_refused(tmp_path, data_dir):
+  workdir = str(tmp_path / 'run')
+  trainer.train(conditional_config('cgan', data_dir=data_dir), workdir)
+  before = checkpoints.read_steps(workdir)
+  digits = conditional_config('cgan', data_dir=data_dir, dataset='emnist/balanced')
+  with pytest.raises(UsageError, match="dataset='mnist'"):
+    trainer.train(digits, workdir)
+  assert checkpoints.read_steps(workdir) == before
+  with pytest.raises(UsageError, match='10 classes.*emnist/balanced has 47'):
+    evaluation.evaluate_workdir(workdir, 100, dataset='emnist/balanced')
+
+
+def test_ccgan_cannot_be_sampled_from_noise(tmp_path, data_dir):
+  workdir = str(tmp_path / 'run')
+  trainer.train(conditional_config('ccgan', data_dir=data_dir), workdir)
+  with pytest.raises(UsageError, match='in-paints given images'):
+    sampling.export_samples(workdir, 10, str(tmp_path / 's.npz'))
+  assert not os.path.exists(tmp_path / 's.npz')
+
+
+@pytest.mark.parametrize('overrides, message', [
+    ({'model': 'ccgan', 'conditional.num_labelled': 0},
+     'conditional.num_labelled must be a positive integer, got 0'),
+    ({'model': 'acgan', 'conditional.class_loss_weight': -1.0},
+     'conditional.class_loss_weight must be >= 0, got -1.0'),
+    ({'model': 'ccgan', 'eval_every_steps': 4}, 'a ccgan in-paints given images'),
+])
+def test_bad_conditional_settings_are_refused(overrides, message):
+  config = tiny_config('mlp')
+  for key, value in overrides.items():
+    section, _, field = key.rpartition('.')
+    (config[section] if section else config)[field] = value
+  with pytest.raises(UsageError, match=re.escape(message)):
+    trainer.resolve_config(config)
