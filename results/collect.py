@@ -19,10 +19,30 @@ METRICS = [('classifier_score', 'classifier score ↑', 2), ('frechet_distance',
            ('kid', 'KID ↓', 3), ('precision', 'precision ↑', 3), ('recall', 'recall ↑', 3),
            ('density', 'density', 3), ('coverage', 'coverage ↑', 3),
            ('classes_covered', 'classes', 0), ('class_entropy', 'class entropy', 3),
-           ('nearest_train_distance_median', 'nearest-train L2', 0)]
-COPIED = ['progress.gif', 'losses.png', 'dx_dgz.png', 'fid.png', 'eval.json',
-          'eval_class_histogram.png', 'eval_nearest_neighbours.png', 'metrics.jsonl',
+           ('nearest_train_distance_median', 'nearest-train L2', 0),
+           ('conditional_accuracy', 'conditional acc. ↑', 4)]
+COPIED = ['progress.gif', 'losses.png', 'dx_dgz.png', 'fid.png', 'loss_terms.png',
+          'encoder_losses.png', 'eval.json', 'eval_class_histogram.png',
+          'eval_nearest_neighbours.png', 'eval_confusion.png', 'eval_icgan.json',
+          'reconstructions.png', 'label_swap.png', 'inpainting.png', 'metrics.jsonl',
           'command.txt']
+# (file, caption) of the figures shown under a run, where the run has them.
+FIGURES = [('progress.gif', 'progress'), ('losses.png', 'losses'), ('dx_dgz.png', 'D(x), D(G(z))'),
+           ('loss_terms.png', 'loss terms'), ('encoder_losses.png', 'encoder losses'),
+           ('fid.png', 'Fréchet distance during training'),
+           ('eval_class_histogram.png', 'class histogram'),
+           ('eval_nearest_neighbours.png', 'nearest train images'),
+           ('eval_confusion.png', 'confusion matrix'), ('inpainting.png', 'in-painting'),
+           ('reconstructions.png', 'reconstructions'), ('label_swap.png', 'label swap')]
+CCGAN = [('hole_mse', 'hole MSE ↓'), ('mean_image_fill_hole_mse', 'hole MSE of the mean image'),
+         ('evaluator_accuracy_inpainted', 'evaluator acc. in-painted'),
+         ('evaluator_accuracy_masked', 'evaluator acc. masked'),
+         ('evaluator_accuracy_original', 'evaluator acc. original')]
+ICGAN = [('reconstruction_mse', 'reconstruction MSE ↓'),
+         ('label_encoder_accuracy', 'E_y accuracy on test images'),
+         ('evaluator_accuracy_reconstructed', 'evaluator acc. reconstructed'),
+         ('evaluator_accuracy_original', 'evaluator acc. original'),
+         ('evaluator_agreement_swapped', 'evaluator agrees with swapped label')]
 GRIDS = 4  # sample grids copied per run, evenly spread over its epochs
 
 
@@ -48,13 +68,16 @@ def collect_run(workdir, out_dir):
     shutil.copy(grids[i], os.path.join(target, grid_names[-1]))
   with open(os.path.join(workdir, 'eval.json')) as f:
     report = json.load(f)
+  icgan_path = os.path.join(workdir, 'eval_icgan.json')
+  icgan = json.load(open(icgan_path)) if os.path.exists(icgan_path) else None
   with open(os.path.join(workdir, 'command.txt')) as f:
     commands = f.read().strip()
   note_path = os.path.join(workdir, 'note.txt')
   note = open(note_path).read().strip() if os.path.exists(note_path) else ''
   return {'name': name, 'epochs': len(epochs), 'report': report, 'commands': commands,
           'seconds_per_epoch': float(np.median([r['seconds_per_epoch'] for r in epochs])),
-          'grids': grid_names, 'note': note, 'has_fid': os.path.exists(os.path.join(target, 'fid.png'))}
+          'grids': grid_names, 'note': note, 'icgan': icgan,
+          'figures': [(f, c) for f, c in FIGURES if os.path.exists(os.path.join(target, f))]}
 
 
 def cell(value, digits):
@@ -71,26 +94,56 @@ def write_readme(runs, machine, out_dir):
            '| run | epochs | s/epoch (median) | evaluator test acc. | '
            + ' | '.join(label for _, label, _ in METRICS) + ' |',
            '|' + '---|' * (4 + len(METRICS))]
-  for run in runs:
+  sampled = [run for run in runs if 'samples' in run['report']]
+  for run in sampled:
     samples, real = run['report']['samples'], run['report']['real']
-    cells = [f'{cell(samples[key], d)} / {cell(real[key], d)}' for key, _, d in METRICS]
+    cells = [f'{cell(samples[key], d)} / {cell(real[key], d)}' if key in samples else '–'
+             for key, _, d in METRICS]
     lines.append(f'| [{run["name"]}](#{run["name"]}) | {run["epochs"]} | '
                  f'{run["seconds_per_epoch"]:.2f} | '
                  f'{run["report"]["classifier"]["test_accuracy"]:.4f} | ' + ' | '.join(cells) + ' |')
-  lines += ['', f'Metrics on {runs[0]["report"]["num_samples"]:,} samples per run. Seconds per '
-            'epoch exclude compilation and the evaluations of `--eval_every`.', '']
+  lines += ['', f'Metrics on {sampled[0]["report"]["num_samples"]:,} samples per run (a label '
+            'model\'s with every class equally often; conditional accuracy: the evaluator names '
+            'the class asked for). Seconds per epoch exclude compilation and the evaluations of '
+            '`--eval_every`.', '']
+  inpainters = [run for run in runs if 'inpainting' in run['report']]
+  if inpainters:
+    lines += ['## CC-GAN: in-painting and semi-supervised classification', '',
+              'In-painting of real test images, each with a random square hole; the evaluator '
+              'classifier\'s accuracy on the in-painted, the masked (hole left at 0) and the '
+              'original images. Semi-supervised: the CC-GAN discriminator\'s test accuracy as a '
+              'classifier beside the same network trained on the same labelled images alone '
+              '(same steps, batch and optimiser).', '',
+              '| run | epochs | s/epoch | hole | ' + ' | '.join(l for _, l in CCGAN)
+              + ' | labelled images | CC-GAN D test acc. | supervised-only test acc. |',
+              '|' + '---|' * (7 + len(CCGAN))]
+    for run in inpainters:
+      paint, semi = run['report']['inpainting'], run['report']['semi_supervised']
+      lines.append(f'| [{run["name"]}](#{run["name"]}) | {run["epochs"]} | '
+                   f'{run["seconds_per_epoch"]:.2f} | {paint["hole_size"]} | '
+                   + ' | '.join(cell(paint[k], 4) for k, _ in CCGAN)
+                   + f' | {semi["num_labelled"]} | {semi["ccgan_test_accuracy"]:.4f} | '
+                   f'{semi["supervised_only_test_accuracy"]:.4f} |')
+    lines += ['', f'On {inpainters[0]["report"]["num_test_images"]:,} test images (in-painting) '
+              'and the whole test split (classification).', '']
+  inverters = [run for run in runs if run['icgan']]
+  if inverters:
+    lines += ['## E-cGAN / IcGAN: reconstruction and label swap', '',
+              'Real test images x encoded by E_z and E_y and regenerated, G(E_z(x), E_y(x)); '
+              'label swap: G(E_z(x), y\') with y\' the class after the true one.', '',
+              '| run | ' + ' | '.join(l for _, l in ICGAN) + ' |', '|' + '---|' * (1 + len(ICGAN))]
+    for run in inverters:
+      lines.append(f'| [{run["name"]}](#{run["name"]}) | '
+                   + ' | '.join(cell(run['icgan'][k], 4) for k, _ in ICGAN) + ' |')
+    lines += ['', f'On {inverters[0]["icgan"]["num_test_images"]:,} test images.', '']
   for run in runs:
     name = run['name']
     lines += [f'## {name}', '', '```bash', run['commands'], '```', '']
     lines += [run['note'], ''] if run['note'] else []
-    lines += ['Samples from one fixed noise batch at epochs '
+    lines += ['Sample grids at epochs '
               + ', '.join(g[len('samples_epoch_'):-4].lstrip('0') for g in run['grids']) + ':', '']
     lines += [' '.join(f'![{g}]({name}/{g})' for g in run['grids']), '',
-              f'![progress]({name}/progress.gif) ![losses]({name}/losses.png) '
-              f'![D(x), D(G(z))]({name}/dx_dgz.png)'
-              + (f' ![Fréchet distance during training]({name}/fid.png)' if run['has_fid'] else ''),
-              '', f'![class histogram]({name}/eval_class_histogram.png) '
-              f'![nearest train images]({name}/eval_nearest_neighbours.png)', '']
+              ' '.join(f'![{caption}]({name}/{f})' for f, caption in run['figures']), '']
   with open(os.path.join(out_dir, 'README.md'), 'w') as f:
     f.write('\n'.join(lines))
 
