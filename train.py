@@ -14,7 +14,8 @@ config_flags.DEFINE_config_file(
     'ml_collections config file; override fields with --config.FIELD=VALUE.')
 flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics and pictures; default '
                     'workdirs/<model>_<dataset>.')
-flags.DEFINE_string('model', None, 'mlp or dcgan (config.model).')
+flags.DEFINE_string('model', None, 'mlp, dcgan, cgan, acgan, ccgan, ecgan or ppca '
+                    '(config.model).')
 flags.DEFINE_string('dataset', None, 'mnist, fashion_mnist, kmnist or emnist/{byclass,balanced,'
                     'letters,digits} (config.dataset).')
 flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')
@@ -24,6 +25,8 @@ flags.DEFINE_integer('num_epochs', None, 'Epochs to train (config.num_epochs).')
 flags.DEFINE_integer('num_steps', None, 'Steps to train; overrides --num_epochs.')
 flags.DEFINE_integer('batch_size', None, 'Global batch size over all devices.')
 flags.DEFINE_integer('seed', None, 'Seed of the root PRNG key.')
+flags.DEFINE_integer('components', None, 'Latent dimension k of --model=ppca '
+                     '(config.ppca.components).')
 flags.DEFINE_integer('eval_every', None, 'Record the Fréchet distance and classifier score every '
                      'this many steps (config.eval_every_steps; 0: never).')
 flags.DEFINE_bool('distributed', False, 'Call jax.distributed.initialize() (multi-host runs).')
@@ -44,6 +47,8 @@ def main(argv):
   for name in PLAIN_FLAGS:
     if FLAGS[name].value is not None:
       config[name] = FLAGS[name].value
+  if FLAGS.components is not None:
+    config.ppca.components = FLAGS.components
   if FLAGS.eval_every is not None:
     config.eval_every_steps = FLAGS.eval_every
   logging.info('JAX %s, process %d of %d, devices: %s', jax.__version__, jax.process_index(),

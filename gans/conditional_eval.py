@@ -8,11 +8,10 @@
 import os
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gans import conditioning, data, plots, train_lib, trainer
+from gans import conditioning, data, plots, supervised, train_lib, trainer
 
 BATCH = 1000
 
@@ -54,30 +53,10 @@ def discriminator_accuracy(config, modules, state, images, labels) -> float:
 def supervised_baseline(config, modules, images, labels, subset, num_steps, seed=0) -> dict:
   """CC-GAN's D network trained from scratch on the labelled subset alone (same batch size,
   steps and optimiser): the accuracy semi-supervised training must beat."""
-  network = modules['discriminator']
-  init_key, batch_key, dropout_key = jax.random.split(jax.random.key(seed), 3)
-  params = network.init(init_key, jnp.zeros((1,) + data.IMAGE_SHAPE), train=False)['params']
   tx = optax.adam(config.learning_rate, b1=config.b1, b2=config.b2)
-  batch_size = config.conditional.labelled_batch_size
-  picks = jax.random.choice(batch_key, jnp.asarray(subset), (num_steps, batch_size))
-  x_all, y_all = jnp.asarray(data.to_float(images)), jnp.asarray(labels)
-
-  def step(carry, step_and_picks):
-    params, opt_state = carry
-    i, pick = step_and_picks
-
-    def loss_fn(params):
-      logits = network.apply({'params': params}, x_all[pick], train=True,
-                             rngs={'dropout': jax.random.fold_in(dropout_key, i)})
-      return optax.softmax_cross_entropy_with_integer_labels(logits, y_all[pick]).mean()
-
-    grads = jax.grad(loss_fn)(params)
-    updates, opt_state = tx.update(grads, opt_state, params)
-    return (optax.apply_updates(params, updates), opt_state), None
-
-  (params, _), _ = jax.lax.scan(jax.jit(step), (params, tx.init(params)),
-                                (jnp.arange(num_steps), picks))
-  return params
+  return supervised.train_classifier(modules['discriminator'], tx, images[subset], labels[subset],
+                                     num_steps, config.conditional.labelled_batch_size,
+                                     jax.random.key(seed))
 
 
 def semi_supervised_report(config, modules, state, steps) -> dict:

@@ -77,6 +77,8 @@ def acgan_discriminator_class_loss(real_class_logits, real_labels, fake_class_lo
 
 
 def for_config(config) -> Conditioning:
+  if config.model == 'ppca' and config.ppca.class_conditional:
+    return Conditioning(conditional.num_classes(config), generator_label=True)
   if config.model not in conditional.MODELS:
     return Conditioning()
   c, k = config.conditional, conditional.num_classes(config)

@@ -56,6 +56,10 @@ def create_state(config, generator, discriminator, key, encoders=None) -> GANSta
   g_key, d_key = jax.random.split(key)
   g_input, d_input = example_inputs(config, conditioning_lib.for_config(config))
   g_vars = generator.init(g_key, g_input, train=False)
+  if discriminator is None:  # fitted in closed form (PPCA): no D, no optimiser
+    return GANState(step=jnp.zeros((), jnp.int32), discriminator={}, ema={},
+                    generator=ModelState.create(apply_fn=None, params=g_vars['params'],
+                                                tx=optax.identity()))
   d_vars = discriminator.init(d_key, d_input, train=False)
 
   def model_state(variables):

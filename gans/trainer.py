@@ -11,6 +11,7 @@ import os
 import time
 
 import jax
+import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from absl import logging
@@ -48,6 +49,8 @@ def resolve_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
   _choose('parallel mode', config.parallel, PARALLEL_MODES)
   _choose('dcgan.transposed_conv', config.dcgan.transposed_conv, models.dcgan.TRANSPOSED_CONVS)
   _choose('conditional.backbone', config.conditional.backbone, models.UNCONDITIONAL)
+  if config.model == 'ppca':
+    return _resolve_ppca(config)
   for field, value in models.MODEL_DEFAULTS[models.backbone(config)].items():
     if config[field] is None:
       config[field] = value
@@ -77,6 +80,21 @@ def resolve_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
   if config.checkpoint_every_steps % config.log_every_steps:
     raise UsageError(f'checkpoint_every_steps ({config.checkpoint_every_steps}) must be a multiple '
                      f'of log_every_steps ({config.log_every_steps}) so resumed logs are exact')
+  return config
+
+
+def _resolve_ppca(config):
+  """PPCA has no steps, batches or optimiser; its noise (z, eps) sets latent_dim."""
+  k = config.ppca.components
+  if not isinstance(k, int) or not 0 < k < models.ppca.DIM:
+    raise UsageError(f'ppca.components must be an integer in [1, {models.ppca.DIM - 1}], got {k!r}')
+  if not isinstance(config.ppca.class_conditional, bool):
+    raise UsageError(f'ppca.class_conditional must be true or false, got '
+                     f'{config.ppca.class_conditional!r}')
+  if config.eval_every_steps:
+    raise UsageError('eval_every_steps: a ppca is fitted in one closed-form step; score it with '
+                     'evaluate.py')
+  config.latent_dim = k + models.ppca.DIM
   return config
 
 
@@ -223,18 +241,21 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict:
   """Trains (or resumes) the configured GAN in `workdir`; returns a summary of the timings."""
   config = resolve_config(config)
   mode = parallel_mode(config)
-  _check_batch_split(config, mode)
+  if config.model != 'ppca':
+    _check_batch_split(config, mode)
   _check_workdir_writable(workdir)
   meta = checkpoints.read_latest_meta(workdir)
   if meta is not None:
     _check_compatible(config, meta, workdir)
   images, labels = data.load_split(config.dataset, 'train', config.data_dir)
-  if config.model in models.conditional.MODELS:
+  if conditioning.for_config(config).conditional:
     _check_labels(config, labels)
   is_writer = jax.process_index() == 0
   # One writer per workdir; other processes of a multi-host run write only through orbax.
   with checkpoints.WorkdirLock(workdir) if is_writer else contextlib.nullcontext():
     try:
+      if config.model == 'ppca':
+        return _fit_ppca(config, workdir, images, labels, meta, is_writer)
       return _train(config, workdir, mode, images, labels, is_writer)
     except OSError as e:  # metrics, pictures; checkpoint failures come as StorageError
       intact = checkpoints.read_steps(workdir)
@@ -351,6 +372,49 @@ def _train(config, workdir, mode, images, labels, is_writer) -> dict:
                  'excluded) on %s', step, summary['seconds_per_epoch'], total_timed,
                  compile_seconds, jax.devices()[0].device_kind)
   return summary
+
+
+def _fit_ppca(config, workdir, images, labels, meta, is_writer) -> dict:
+  """PPCA's training: the closed-form fit as checkpoint step 1 (once; a workdir that has it is
+  left as it is), its train and held-out log-likelihood in metrics.jsonl, and a sample grid."""
+  if meta is not None:
+    logging.info('%s already holds the fitted ppca; nothing to do', workdir)
+    return {'steps': meta['step'], 'fit_seconds': None}
+  keys = dict(zip(KEY_NAMES, jax.random.split(jax.random.key(config.seed), len(KEY_NAMES))))
+  generator, _ = models.build(config)
+  cond = conditioning.for_config(config)
+  started = time.perf_counter()
+  params = models.ppca.fit_generator(images, labels, config.ppca.components, cond.conditional)
+  fit_seconds = time.perf_counter() - started
+  test_images, test_labels = data.load_split(config.dataset, 'test', config.data_dir)
+  row = {'step': 1, 'fit_seconds': fit_seconds,
+         'train_log_likelihood': models.ppca.mean_log_likelihood(params, images, labels),
+         'test_log_likelihood': models.ppca.mean_log_likelihood(params, test_images, test_labels)}
+  logging.info('ppca (k=%d%s) fitted to %d images in %.2f s; mean log-likelihood per image: '
+               'train %.1f, test %.1f nats', config.ppca.components,
+               ', one per class' if cond.conditional else '', len(images), fit_seconds,
+               row['train_log_likelihood'], row['test_log_likelihood'])
+  state = train_lib.create_state(config, generator, None, keys['init'])
+  state = state.replace(step=jnp.ones((), jnp.int32),
+                        generator=state.generator.replace(params=params))
+  if not is_writer:
+    return {'steps': 1, 'fit_seconds': fit_seconds}
+  os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+  with open(os.path.join(workdir, 'metrics.jsonl'), 'w') as f:
+    f.write(json.dumps(row) + '\n')
+  checkpointer = checkpoints.Checkpointer(workdir)
+  try:
+    tree = {'state': checkpoints.host_tree(state),
+            'keys': {k: np.asarray(jax.random.key_data(v)) for k, v in keys.items()}}
+    checkpointer.save(1, tree, {'step': 1, 'epoch': 0, 'batch_in_epoch': 0,
+                                'config': json.loads(config.to_json_best_effort())})
+  finally:
+    checkpointer.close()
+  fixed_z = jax.random.normal(jax.random.split(keys['sample'])[0],
+                              (config.num_sample_images, config.latent_dim))
+  _save_pictures(workdir, train_lib.make_sampler(generator), state,
+                 Grid(cond, fixed_z, data.to_float(images[:8])), 1, 1)
+  return {'steps': 1, 'fit_seconds': fit_seconds}
 
 
 def _evaluate(monitor, sampler, state, log, step, steps_per_epoch, cond) -> float:

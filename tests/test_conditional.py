@@ -16,7 +16,6 @@ from conftest import assert_bitwise_equal, final_state, tiny_config, write_mnist
 from gans import (checkpoints, conditional_eval, conditioning, data, evaluation, models, sampling,
                   train_lib, trainer)
 from gans.errors import UsageError
-from gans.models import conditional
 from test_train_step import KEY, copy, fake_batches, max_abs_diff, to_devices
 
 

@@ -10,7 +10,6 @@ import time
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 import pytest
 
 from conftest import REPO, assert_bitwise_equal, final_state, tiny_config, write_mnist_like

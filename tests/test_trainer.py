@@ -3,7 +3,6 @@ import json
 import os
 import re
 
-import jax
 import numpy as np
 import pytest
 

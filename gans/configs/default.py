@@ -60,6 +60,11 @@ def get_config():
   config.conditional.num_labelled = 100  # CC-GAN: labelled train images, equal per class
   config.conditional.labelled_batch_size = 32  # CC-GAN: labelled images per step
 
+  # Probabilistic PCA (model 'ppca'), fitted in closed form: no steps, batches or learning rate.
+  config.ppca = ml_collections.ConfigDict()
+  config.ppca.components = 64  # k, the latent dimension; its noise is (z, eps): latent_dim = k + 784
+  config.ppca.class_conditional = False  # True: one PPCA per class, sampled like a cGAN
+
   config.dcgan = ml_collections.ConfigDict()
   # Dense to features[0] maps of 7x7, then one ConvTranspose per later entry and one to the
   # image; the last two are stride 2 (7 -> 14 -> 28), earlier ones stride 1.

@@ -1,8 +1,9 @@
-"""Model families by name: `build(config, axis_name)` returns (generator, discriminator)."""
-from gans.models import conditional, dcgan, mlp
+"""Model families by name: `build(config, axis_name)` returns (generator, discriminator); PPCA's
+discriminator is None."""
+from gans.models import conditional, dcgan, mlp, ppca
 
 UNCONDITIONAL = {'mlp': mlp, 'dcgan': dcgan}
-MODELS = {**UNCONDITIONAL, **{name: conditional for name in conditional.MODELS}}
+MODELS = {**UNCONDITIONAL, **{name: conditional for name in conditional.MODELS}, 'ppca': ppca}
 
 # The seed hyper-parameters of each backbone, used for config fields left as None.
 MODEL_DEFAULTS = {
@@ -12,8 +13,9 @@ MODEL_DEFAULTS = {
 
 
 def backbone(config) -> str:
-  """The architecture under the model: itself, or a conditional model's `conditional.backbone`."""
-  return config.model if config.model in UNCONDITIONAL else config.conditional.backbone
+  """The architecture under the model (its config section): itself, or a conditional model's
+  `conditional.backbone`."""
+  return config.conditional.backbone if config.model in conditional.MODELS else config.model
 
 
 def build(config, axis_name=None):
