@@ -212,8 +212,12 @@ def summarise(cells) -> dict:
   return {k: (float(np.mean(v)), float(np.std(v)), len(v)) for k, v in groups.items()}
 
 
-def _fmt(stat):
-  return '–' if stat is None else f'{100 * stat[0]:.2f} ± {100 * stat[1]:.2f}'
+def _fmt(stat, num_seeds):
+  """mean ± std in %, with the number of seeds when a cell has fewer than the grid."""
+  if stat is None:
+    return '–'
+  text = f'{100 * stat[0]:.2f} ± {100 * stat[1]:.2f}'
+  return text if stat[2] == num_seeds else f'{text} (n={stat[2]})'
 
 
 def markdown(cells, settings) -> str:
@@ -229,17 +233,17 @@ def markdown(cells, settings) -> str:
            + ' | '.join(f'ratio {r:g}' for r in ratios) + ' |',
            '|---|---|---|' + '---|' * len(ratios)]
   for fraction in fractions:
-    baseline = _fmt(summary.get((REAL_ONLY, fraction, 0)))
+    baseline = _fmt(summary.get((REAL_ONLY, fraction, 0)), len(seeds))
     for g in generators:
-      row = [_fmt(summary.get((g, fraction, r))) for r in ratios]
+      row = [_fmt(summary.get((g, fraction, r)), len(seeds)) for r in ratios]
       lines.append(f'| {100 * fraction:g} % | {g} | {baseline} | ' + ' | '.join(row) + ' |')
   cas = [(g, summary.get((g, 1.0, SYNTHETIC_ONLY))) for g in generators]
   if any(stat for _, stat in cas):
-    real = _fmt(summary.get((REAL_ONLY, 1.0, 0)))
+    real = _fmt(summary.get((REAL_ONLY, 1.0, 0)), len(seeds))
     lines += ['', 'Synthetic only (classification accuracy score): as many samples as the whole '
               f'train split, no real image; real only on 100 %: {real}.', '',
               '| generator | synthetic only |', '|---|---|']
-    lines += [f'| {g} | {_fmt(stat)} |' for g, stat in cas if stat]
+    lines += [f'| {g} | {_fmt(stat, len(seeds))} |' for g, stat in cas if stat]
   return '\n'.join(lines) + '\n'
 
 

@@ -1,6 +1,7 @@
-"""Builds results/README.md and results/<run>/ from finished workdirs; nothing here is typed in.
+"""Builds results/README.md, results/REPORT.md and results/<run>/ from finished workdirs and
+experiments; nothing here is typed in.
 
-  python results/collect.py --machine "2-core CPU" WORKDIR... [--out results]
+  python results/collect.py --machine "2-core CPU" WORKDIR... [--sweep DIR] [--augmentation DIR]
 
 Each workdir must hold a finished train.py run, the `eval.json` of `evaluate.py --workdir`, and
 `command.txt` with the commands that made them; an optional `note.txt` is printed under the run. Copies a few epochs' sample grids, the GIF, the
@@ -74,14 +75,37 @@ def collect_run(workdir, out_dir):
     commands = f.read().strip()
   note_path = os.path.join(workdir, 'note.txt')
   note = open(note_path).read().strip() if os.path.exists(note_path) else ''
+  fitted = rows[0] if rows and 'fit_seconds' in rows[0] else None  # PPCA: one closed-form fit
   return {'name': name, 'epochs': len(epochs), 'report': report, 'commands': commands,
-          'seconds_per_epoch': float(np.median([r['seconds_per_epoch'] for r in epochs])),
+          'fit': fitted, 'config': run_config(workdir),
+          'seconds_per_epoch': (float(np.median([r['seconds_per_epoch'] for r in epochs]))
+                                if epochs else None),
           'grids': grid_names, 'note': note, 'icgan': icgan,
           'figures': [(f, c) for f, c in FIGURES if os.path.exists(os.path.join(target, f))]}
 
 
+def run_config(workdir):
+  """The config saved with the newest checkpoint (orbax's JSON metadata item)."""
+  steps = sorted(int(n) for n in os.listdir(os.path.join(workdir, 'checkpoints')) if n.isdigit())
+  with open(os.path.join(workdir, 'checkpoints', str(steps[-1]), 'meta', 'metadata')) as f:
+    return json.load(f)['config']
+
+
 def cell(value, digits):
   return f'{value:.{digits}f}'
+
+
+def timing(run):
+  """Median seconds per epoch, or a PPCA's fit time."""
+  if run['fit']:
+    return f'fit {run["fit"]["fit_seconds"]:.1f} s'
+  return f'{run["seconds_per_epoch"]:.2f}'
+
+
+def metric_cells(report):
+  samples, real = report['samples'], report['real']
+  return [f'{cell(samples[key], d)} / {cell(real[key], d)}' if key in samples else '–'
+          for key, _, d in METRICS]
 
 
 def write_readme(runs, machine, out_dir):
@@ -96,12 +120,9 @@ def write_readme(runs, machine, out_dir):
            '|' + '---|' * (4 + len(METRICS))]
   sampled = [run for run in runs if 'samples' in run['report']]
   for run in sampled:
-    samples, real = run['report']['samples'], run['report']['real']
-    cells = [f'{cell(samples[key], d)} / {cell(real[key], d)}' if key in samples else '–'
-             for key, _, d in METRICS]
-    lines.append(f'| [{run["name"]}](#{run["name"]}) | {run["epochs"]} | '
-                 f'{run["seconds_per_epoch"]:.2f} | '
-                 f'{run["report"]["classifier"]["test_accuracy"]:.4f} | ' + ' | '.join(cells) + ' |')
+    lines.append(f'| [{run["name"]}](#{run["name"]}) | {run["epochs"]} | {timing(run)} | '
+                 f'{run["report"]["classifier"]["test_accuracy"]:.4f} | '
+                 + ' | '.join(metric_cells(run['report'])) + ' |')
   lines += ['', f'Metrics on {sampled[0]["report"]["num_samples"]:,} samples per run (a label '
             'model\'s with every class equally often; conditional accuracy: the evaluator names '
             'the class asked for). Seconds per epoch exclude compilation and the evaluations of '
@@ -148,14 +169,123 @@ def write_readme(runs, machine, out_dir):
     f.write('\n'.join(lines))
 
 
+DATASET_TITLES = {'mnist': 'MNIST', 'fashion_mnist': 'Fashion-MNIST'}
+REPORT_METRICS = ['classifier_score', 'frechet_distance', 'kid', 'precision', 'recall',
+                  'coverage', 'conditional_accuracy']
+
+
+def model_label(config) -> str:
+  model = config['model']
+  if model == 'ppca':
+    kind = 'class-conditional PPCA' if config['ppca']['class_conditional'] else 'PPCA'
+    return f'{kind}, k = {config["ppca"]["components"]}'
+  names = {'mlp': 'MLP GAN', 'dcgan': 'DCGAN', 'cgan': 'cGAN', 'acgan': 'AC-GAN',
+           'ecgan': 'E-cGAN (its cGAN)', 'ccgan': 'CC-GAN'}
+  label = names[model]
+  if model in ('cgan', 'acgan', 'ecgan', 'ccgan'):
+    label += f' ({config["conditional"]["backbone"]} backbone)'
+  if model == 'ccgan':
+    label += f', {config["conditional"]["num_labelled"]} labels'
+  return label
+
+
+def collect_experiment(folder, out_dir, kind):
+  """Copies a sweep's or an augmentation grid's table, plot and command into results/."""
+  stem = 'sweep' if kind == 'ppca_sweep' else 'augmentation'
+  with open(os.path.join(folder, 'sweep.json' if stem == 'sweep' else 'experiment.json')) as f:
+    meta = json.load(f)
+  dataset = meta['dataset'] if stem == 'sweep' else meta['settings']['dataset']
+  target = os.path.join(out_dir, f'{kind}_{dataset}')
+  os.makedirs(target, exist_ok=True)
+  names = [f'{stem}.md', f'{stem}.png', 'command.txt',
+           'sweep.json' if stem == 'sweep' else 'cells.jsonl']
+  for name in names:
+    shutil.copy(os.path.join(folder, name), target)
+  with open(os.path.join(folder, f'{stem}.md')) as f:
+    table = f.read().strip()
+  with open(os.path.join(folder, 'command.txt')) as f:
+    commands = f.read().strip()
+  note_path = os.path.join(folder, 'note.txt')
+  note = open(note_path).read().strip() if os.path.exists(note_path) else ''
+  return {'dataset': dataset, 'table': table, 'commands': commands, 'note': note,
+          'plot': f'{kind}_{dataset}/{stem}.png'}
+
+
+def write_report(runs, sweeps, grids, machine, out_dir):
+  """REPORT.md: a page per dataset comparing every model, then the PPCA sweep and the
+  augmentation grid."""
+  datasets = [d for d in DATASET_TITLES if any(r['config']['dataset'] == d for r in runs)]
+  lines = ['# Report: every model of the codebase on MNIST and Fashion-MNIST', '',
+           f'All numbers come from real runs on real data on {machine}, built by '
+           '`python results/collect.py` from the workdirs; each run\'s train and evaluate '
+           'commands, its sample grids at several epochs, GIF, curves and evaluation figures are '
+           'in [results/README.md](README.md) under the run\'s name. Metrics are **samples / '
+           'real reference** (the same number of real train images through the same code).', '']
+  lines += ['Pages: ' + ', '.join(f'[{DATASET_TITLES[d]}](#{DATASET_TITLES[d].lower()})'
+                                   for d in datasets), '']
+  for dataset in datasets:
+    ours = [r for r in runs if r['config']['dataset'] == dataset]
+    lines += [f'## {DATASET_TITLES[dataset]}', '', '### Every model on the evaluation suite', '',
+              '| model | run | epochs | s/epoch | ' + ' | '.join(
+                  label for key, label, _ in METRICS if key in REPORT_METRICS) + ' |',
+              '|' + '---|' * (4 + len(REPORT_METRICS))]
+    for run in ours:
+      if 'samples' not in run['report']:
+        continue
+      cells = [c for (key, _, _), c in zip(METRICS, metric_cells(run['report']))
+               if key in REPORT_METRICS]
+      lines.append(f'| {model_label(run["config"])} | [{run["name"]}](README.md#{run["name"]}) | '
+                   f'{run["epochs"] or "–"} | {timing(run)} | ' + ' | '.join(cells) + ' |')
+    lines += ['', 'Conditional accuracy: how often the evaluator names the class asked for '
+              '(label models only). CC-GAN in-paints given images and is scored below.', '']
+    for run in ours:
+      if 'inpainting' in run['report']:
+        paint, semi = run['report']['inpainting'], run['report']['semi_supervised']
+        lines.append(f'- {model_label(run["config"])} ([{run["name"]}](README.md#{run["name"]})): '
+                     f'D as a classifier {semi["ccgan_test_accuracy"]:.4f} on the test split vs '
+                     f'{semi["supervised_only_test_accuracy"]:.4f} for the same network trained on '
+                     f'the {semi["num_labelled"]} labelled images alone; in-painted test images '
+                     f'are recognised {paint["evaluator_accuracy_inpainted"]:.4f} (masked '
+                     f'{paint["evaluator_accuracy_masked"]:.4f}, originals '
+                     f'{paint["evaluator_accuracy_original"]:.4f}).')
+      if run['icgan']:
+        icgan = run['icgan']
+        lines.append(f'- {model_label(run["config"])} ([{run["name"]}](README.md#{run["name"]})): '
+                     f'reconstruction MSE {icgan["reconstruction_mse"]:.4f}, the evaluator '
+                     f'recognises {icgan["evaluator_accuracy_reconstructed"]:.4f} of '
+                     f'reconstructions (originals {icgan["evaluator_accuracy_original"]:.4f}) and '
+                     f'agrees with the swapped label on {icgan["evaluator_agreement_swapped"]:.4f}.')
+    lines += ['', '### Samples (last epoch)', '', '| ' + ' | '.join(
+        model_label(r['config']) for r in ours) + ' |', '|' + '---|' * len(ours),
+              '| ' + ' | '.join(f'![{r["name"]}]({r["name"]}/{r["grids"][-1]})' for r in ours)
+              + ' |', '']
+    for title, items in (('PPCA component sweep', sweeps), ('Augmentation experiment', grids)):
+      ours_items = [item for item in items if item['dataset'] == dataset]
+      if not ours_items:
+        lines += [f'### {title}', '', 'Not run on this dataset yet.', '']
+      for item in ours_items:
+        lines += [f'### {title}', '', '```bash', item['commands'], '```', '']
+        lines += [item['note'], ''] if item['note'] else []
+        lines += [item['table'], '', f'![{title}]({item["plot"]})', '']
+  with open(os.path.join(out_dir, 'REPORT.md'), 'w') as f:
+    f.write('\n'.join(lines))
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('workdirs', nargs='+')
   parser.add_argument('--machine', required=True, help='what the runs ran on, for the README')
   parser.add_argument('--out', default=os.path.dirname(os.path.abspath(__file__)))
+  parser.add_argument('--sweep', action='append', default=[],
+                      help='output_dir of a `python -m gans.ppca_sweep` (with command.txt)')
+  parser.add_argument('--augmentation', action='append', default=[],
+                      help='output_dir of a `python -m gans.augmentation` (with command.txt)')
   args = parser.parse_args()
   runs = [collect_run(w, args.out) for w in args.workdirs]
   write_readme(runs, args.machine, args.out)
+  sweeps = [collect_experiment(d, args.out, 'ppca_sweep') for d in args.sweep]
+  grids = [collect_experiment(d, args.out, 'augmentation') for d in args.augmentation]
+  write_report(runs, sweeps, grids, args.machine, args.out)
 
 
 if __name__ == '__main__':
