@@ -38,6 +38,7 @@ flags.DEFINE_string('classifier_dir', None, 'Cache of evaluator classifiers; def
                     '$GANS_CLASSIFIER_DIR, else ~/.cache/gans/classifiers.')
 
 VARIANTS = {'unconditional': False, 'class_conditional': True}
+COLOURS = {'unconditional': 'tab:blue', 'class_conditional': 'tab:orange'}
 
 
 def _scores(evaluator, images, labels, test_mean, test_cov):
@@ -122,7 +123,8 @@ def plot(result, path):
     for variant in VARIANTS:
       rows = [r for r in result['rows'] if r['variant'] == variant and key in r]
       if rows:
-        ax.plot([r['components'] for r in rows], [r[key] for r in rows], 'o-', label=variant)
+        ax.plot([r['components'] for r in rows], [r[key] for r in rows], 'o-', label=variant,
+                color=COLOURS[variant])
     if key in result['real']:
       ax.axhline(result['real'][key], color='k', ls='--', lw=1, label='real images')
     ax.axvline(result['knee'], color='r', ls=':', lw=1, label=f'knee k={result["knee"]}')
@@ -130,7 +132,7 @@ def plot(result, path):
     ax.set_xlabel('components k')
     ax.set_title(title)
     ax.grid(alpha=0.3)
-  axes[0].legend(fontsize=8)
+    ax.legend(fontsize=7)
   fig.suptitle(f'PPCA component sweep on {result["dataset"]}')
   fig.tight_layout()
   fig.savefig(path, dpi=100)

@@ -180,7 +180,7 @@ def model_label(config) -> str:
     kind = 'class-conditional PPCA' if config['ppca']['class_conditional'] else 'PPCA'
     return f'{kind}, k = {config["ppca"]["components"]}'
   names = {'mlp': 'MLP GAN', 'dcgan': 'DCGAN', 'cgan': 'cGAN', 'acgan': 'AC-GAN',
-           'ecgan': 'E-cGAN (its cGAN)', 'ccgan': 'CC-GAN'}
+           'ecgan': 'E-cGAN', 'ccgan': 'CC-GAN'}
   label = names[model]
   if model in ('cgan', 'acgan', 'ecgan', 'ccgan'):
     label += f' ({config["conditional"]["backbone"]} backbone)'
@@ -237,7 +237,8 @@ def write_report(runs, sweeps, grids, machine, out_dir):
       lines.append(f'| {model_label(run["config"])} | [{run["name"]}](README.md#{run["name"]}) | '
                    f'{run["epochs"] or "–"} | {timing(run)} | ' + ' | '.join(cells) + ' |')
     lines += ['', 'Conditional accuracy: how often the evaluator names the class asked for '
-              '(label models only). CC-GAN in-paints given images and is scored below.', '']
+              '(label models only). An E-cGAN row scores its cGAN generator, trained beside the '
+              'encoders; CC-GAN in-paints given images and is scored below.', '']
     for run in ours:
       if 'inpainting' in run['report']:
         paint, semi = run['report']['inpainting'], run['report']['semi_supervised']

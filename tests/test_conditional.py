@@ -10,13 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
-from flax import jax_utils
 
 from conftest import assert_bitwise_equal, final_state, tiny_config, write_mnist_like
 from gans import (checkpoints, conditional_eval, conditioning, data, evaluation, models, sampling,
                   train_lib, trainer)
 from gans.errors import UsageError
-from test_train_step import KEY, copy, fake_batches, max_abs_diff, to_devices
+from test_train_step import KEY, assert_pmap_equals_jit, copy, fake_batches
 
 
 def conditional_config(model, backbone='mlp', data_dir=None, **overrides):
@@ -197,12 +196,7 @@ def test_pmap_on_8_devices_equals_jit(model, backbone):
   if model == 'ccgan':
     batches = {'image': batches['image'], 'labelled_image': batches['image'][:, :8],
                'labelled_label': batches['label'][:, :8]}
-  jit_state, jit_metrics = train_lib.compile_steps(config, 'jit')(copy(state), batches, KEY)
-  pmap_state, pmap_metrics = train_lib.compile_steps(config, 'pmap')(
-      jax_utils.replicate(state), to_devices(batches, 8), KEY)
-  assert max_abs_diff(jit_state, jax_utils.unreplicate(pmap_state)) < 1e-5
-  for name in jit_metrics:
-    np.testing.assert_allclose(pmap_metrics[name][0], jit_metrics[name], rtol=1e-4, atol=1e-6)
+  assert_pmap_equals_jit(config, state, batches)
 
 
 @pytest.mark.parametrize('model', ['ccgan', 'ecgan'])

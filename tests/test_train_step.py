@@ -36,6 +36,18 @@ def max_abs_diff(a, b):
 
 
 @pytest.mark.parametrize('model, loss', [('mlp', 'non_saturating'), ('dcgan', 'least_squares')])
+def assert_pmap_equals_jit(config, state, batches):
+  """The steps jitted on the global batch and pmapped over 8 devices agree; returns the
+  replicated pmap state."""
+  jit_state, jit_metrics = train_lib.compile_steps(config, 'jit')(copy(state), batches, KEY)
+  pmap_state, pmap_metrics = train_lib.compile_steps(config, 'pmap')(
+      jax_utils.replicate(state), to_devices(batches, 8), KEY)
+  assert max_abs_diff(jit_state, jax_utils.unreplicate(pmap_state)) < 1e-5
+  for name in jit_metrics:
+    np.testing.assert_allclose(pmap_metrics[name][0], jit_metrics[name], rtol=1e-4, atol=1e-6)
+  return pmap_state
+
+
 def test_one_step_changes_both_networks_and_nothing_else(model, loss):
   config = tiny_config(model, loss=loss)
   state = make_state(config)
@@ -58,13 +70,7 @@ def test_pmap_on_8_devices_equals_jit_on_the_global_batch(model):
   # statistics are those of the global batch on any device count.
   config = tiny_config(model)
   config[model].dropout_rate = 0.0
-  state, batches = make_state(config), fake_batches(2, 16)
-  jit_state, jit_metrics = train_lib.compile_steps(config, 'jit')(copy(state), batches, KEY)
-  pmap_state, pmap_metrics = train_lib.compile_steps(config, 'pmap')(
-      jax_utils.replicate(state), to_devices(batches, 8), KEY)
-  assert max_abs_diff(jit_state, jax_utils.unreplicate(pmap_state)) < 1e-5
-  for name in jit_metrics:
-    np.testing.assert_allclose(pmap_metrics[name][0], jit_metrics[name], rtol=1e-4, atol=1e-6)
+  pmap_state = assert_pmap_equals_jit(config, make_state(config), fake_batches(2, 16))
   # Replicas stay identical across devices.
   assert max_abs_diff(jax.tree.map(lambda x: x[0], pmap_state),
                       jax.tree.map(lambda x: x[7], pmap_state)) == 0
