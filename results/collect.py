@@ -120,7 +120,7 @@ def write_readme(runs, machine, out_dir):
            '|' + '---|' * (4 + len(METRICS))]
   sampled = [run for run in runs if 'samples' in run['report']]
   for run in sampled:
-    lines.append(f'| [{run["name"]}](#{run["name"]}) | {run["epochs"]} | {timing(run)} | '
+    lines.append(f'| [{run["name"]}](#{run["name"]}) | {run["epochs"] or "–"} | {timing(run)} | '
                  f'{run["report"]["classifier"]["test_accuracy"]:.4f} | '
                  + ' | '.join(metric_cells(run['report'])) + ' |')
   lines += ['', f'Metrics on {sampled[0]["report"]["num_samples"]:,} samples per run (a label '
