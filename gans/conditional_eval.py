@@ -11,7 +11,7 @@ import jax
 import numpy as np
 import optax
 
-from gans import conditioning, data, plots, supervised, train_lib, trainer
+from gans import classifier, conditioning, data, plots, supervised, train_lib, trainer
 
 BATCH = 1000
 
@@ -63,8 +63,7 @@ def semi_supervised_report(config, modules, state, steps) -> dict:
   """CC-GAN's D and the supervised-only baseline on the real test split."""
   train_images, train_labels = data.load_split(config.dataset, 'train', config.data_dir)
   test_images, test_labels = data.load_split(config.dataset, 'test', config.data_dir)
-  data_key = jax.random.split(jax.random.key(config.seed), len(trainer.KEY_NAMES))[
-      trainer.KEY_NAMES.index('data')]
+  data_key = trainer.root_keys(config.seed)['data']
   subset_key, _ = jax.random.split(jax.random.fold_in(data_key, trainer.LABELLED_STREAM))
   cond = conditioning.for_config(config)
   subset = conditioning.labelled_subset(train_labels, config.conditional.num_labelled,
@@ -99,8 +98,7 @@ def reconstruct(config, modules, state, images, labels=None):
 
 
 def _evaluator_accuracy(evaluator, images, labels) -> float:
-  probs, _ = evaluator.predict(data.to_uint8(images))
-  return float(np.mean(probs.argmax(-1) == labels))
+  return classifier.accuracy(evaluator, data.to_uint8(images), labels)
 
 
 def ccgan_report(config, modules, state, evaluator, num_images, output_dir, seed=0) -> dict:

@@ -233,6 +233,11 @@ def _check_finite(metrics, first_step):
                            f'training stopped, the checkpoints before it are intact')
 
 
+def root_keys(seed) -> dict:
+  """The run's four keys, split once from the root key of `seed`."""
+  return dict(zip(KEY_NAMES, jax.random.split(jax.random.key(seed), len(KEY_NAMES))))
+
+
 def default_workdir(config) -> str:
   return os.path.join('workdirs', f'{config.model}_{config.dataset}'.replace('/', '_'))
 
@@ -264,7 +269,7 @@ def train(config: ml_collections.ConfigDict, workdir: str) -> dict:
 
 
 def _train(config, workdir, mode, images, labels, is_writer) -> dict:
-  keys = dict(zip(KEY_NAMES, jax.random.split(jax.random.key(config.seed), len(KEY_NAMES))))
+  keys = root_keys(config.seed)
   generator, discriminator = models.build(config)
   state = train_lib.create_state(config, generator, discriminator, keys['init'],
                                  models.build_encoders(config))
@@ -380,7 +385,7 @@ def _fit_ppca(config, workdir, images, labels, meta, is_writer) -> dict:
   if meta is not None:
     logging.info('%s already holds the fitted ppca; nothing to do', workdir)
     return {'steps': meta['step'], 'fit_seconds': None}
-  keys = dict(zip(KEY_NAMES, jax.random.split(jax.random.key(config.seed), len(KEY_NAMES))))
+  keys = root_keys(config.seed)
   generator, _ = models.build(config)
   cond = conditioning.for_config(config)
   started = time.perf_counter()
