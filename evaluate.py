@@ -28,6 +28,8 @@ flags.DEFINE_string('output_dir', None, 'With --samples: where to write; default
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+  from gans import xla_cpu
+  xla_cpu.choose_kernels()  # before JAX starts its backend
   from gans import checkpoints, evaluation, sampling
   checkpoints.quiet_orbax_logging()
   from gans.errors import UsageError

@@ -37,6 +37,8 @@ PLAIN_FLAGS = ('model', 'dataset', 'data_dir', 'loss', 'num_epochs', 'num_steps'
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+  from gans import xla_cpu
+  xla_cpu.choose_kernels()  # before JAX starts its backend
   import jax
   from gans import checkpoints, trainer
   checkpoints.quiet_orbax_logging()

@@ -25,7 +25,7 @@ import numpy as np
 import optax
 from absl import app, flags, logging
 
-from gans import checkpoints, conditioning, data, sampling, supervised
+from gans import checkpoints, conditioning, data, sampling, supervised, xla_cpu
 from gans.errors import UsageError
 from gans.models import lenet
 
@@ -287,6 +287,7 @@ def _numbers(name, values, kind):
 
 def main(argv):
   del argv
+  xla_cpu.choose_kernels()  # before JAX starts its backend
   checkpoints.quiet_orbax_logging()
   try:
     if not FLAGS.output_dir:

@@ -34,7 +34,7 @@ from absl import app, flags
 from flax import jax_utils
 from ml_collections import config_flags
 
-from gans import data, models, train_lib, trainer
+from gans import data, models, train_lib, trainer, xla_cpu
 from gans.errors import UsageError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -110,6 +110,7 @@ def time_train_step(config, num_steps: int, num_devices: int) -> dict:
       'device_kind': devices[0].device_kind,
       'platform': devices[0].platform,
       'jax': jax.__version__,
+      'xla_flags': os.environ.get('XLA_FLAGS', ''),
       'peak_host_rss_mib': round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
       'peak_device_bytes': (max(stats['peak_bytes_in_use'] for stats in memory)
                             if all(memory) else None),
@@ -117,6 +118,7 @@ def time_train_step(config, num_steps: int, num_devices: int) -> dict:
   }
   if config.model == 'dcgan':
     result['transposed_conv'] = config.dcgan.transposed_conv
+    result['conv_input_grad'] = config.dcgan.conv_input_grad
   peak = PEAK_FLOPS.get(devices[0].device_kind)
   if peak and flops:
     result['mfu'] = round(result['flops_per_step'] / (median / 1000) / (peak * num_devices), 4)
@@ -153,6 +155,7 @@ def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
   jax.config.update('jax_num_cpu_devices', FLAGS.devices)  # before any JAX work
+  xla_cpu.choose_kernels()
   config = FLAGS.config
   config.model = FLAGS.model
   config.batch_size = FLAGS.batch_size

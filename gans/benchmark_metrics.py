@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gans import classifier, data, evaluation, metrics
+from gans import classifier, data, evaluation, metrics, xla_cpu
 from gans.models import lenet
 
 
@@ -65,6 +65,7 @@ def time_once(calls):
 
 
 def main():
+  xla_cpu.choose_kernels()  # before JAX starts its backend
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
   parser.add_argument('--dataset', default='mnist', choices=data.DATASETS)
   parser.add_argument('--num_samples', type=int, default=10000)

@@ -20,7 +20,7 @@ import jax
 import numpy as np
 from absl import app, flags, logging
 
-from gans import classifier, data, metrics, models, sampling, trainer
+from gans import classifier, data, metrics, models, sampling, trainer, xla_cpu
 from gans.configs import default
 from gans.errors import UsageError
 
@@ -141,6 +141,7 @@ def plot(result, path):
 
 def main(argv):
   del argv
+  xla_cpu.choose_kernels()  # before JAX starts its backend
   try:
     if not FLAGS.output_dir:
       raise UsageError('--output_dir is required')

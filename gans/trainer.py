@@ -25,7 +25,7 @@ from gans.errors import StorageError, UsageError
 # A workdir keeps these for life; anything else (epochs, steps, logging) may change on resume.
 IDENTITY_FIELDS = ('model', 'dataset', 'seed', 'batch_size', 'latent_dim', 'loss', 'ema_decay')
 # Architecture fields that choose how a network computes, not what: a run may resume under another.
-FORMULATION_FIELDS = ('transposed_conv',)
+FORMULATION_FIELDS = ('transposed_conv', 'conv_input_grad')
 PARALLEL_MODES = ('auto', 'jit', 'pmap')
 KEY_NAMES = ('init', 'data', 'train', 'sample')
 LABELLED_STREAM = 2 ** 31 - 1  # CC-GAN's labelled subset and batches: fold_in(data key, this)
@@ -48,6 +48,7 @@ def resolve_config(config: ml_collections.ConfigDict) -> ml_collections.ConfigDi
   _choose('loss', config.loss, losses.LOSSES)
   _choose('parallel mode', config.parallel, PARALLEL_MODES)
   _choose('dcgan.transposed_conv', config.dcgan.transposed_conv, models.dcgan.TRANSPOSED_CONVS)
+  _choose('dcgan.conv_input_grad', config.dcgan.conv_input_grad, models.dcgan.CONV_INPUT_GRADS)
   _choose('conditional.backbone', config.conditional.backbone, models.UNCONDITIONAL)
   if config.model == 'ppca':
     return _resolve_ppca(config)

@@ -1,10 +1,14 @@
-"""8 CPU devices before any JAX work, tiny IDX datasets, and tiny configs for fast tests."""
+"""8 CPU devices and the entry points' XLA:CPU kernels before any JAX work, tiny IDX datasets,
+and tiny configs for fast tests."""
 import gzip
 import os
 
 import jax
 
+from gans import xla_cpu
+
 jax.config.update('jax_num_cpu_devices', 8)
+xla_cpu.choose_kernels()
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

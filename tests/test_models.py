@@ -98,6 +98,78 @@ def test_subpixel_conv_transpose_equals_flax_conv_transpose(kernel_size, stride,
     np.testing.assert_allclose(got_leaf, want_leaf, rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize('shape, kernel_size, stride, padding', [
+    ((14, 14), 5, 2, 'SAME'),   # the seed discriminator's second convolution
+    ((28, 28), 5, 2, 'SAME'),   # and its first
+    ((15, 9), 4, 2, 'SAME'),    # odd sizes, even kernel, rows and columns differ
+    ((15, 16), 3, 2, 'VALID'),
+    ((10, 11), 3, 2, ((0, 3), (1, 2))),  # more cotangent than input: negative padding
+    ((13, 13), 5, 3, 'SAME'),
+    ((9, 8), 5, 1, 'SAME'),
+])
+def test_subpixel_input_grad_conv_equals_lax_conv(shape, kernel_size, stride, padding):
+  rng = np.random.default_rng(0)
+  x = jnp.asarray(rng.normal(size=(2,) + shape + (3,)), jnp.float32)
+  kernel = jnp.asarray(rng.normal(size=(kernel_size, kernel_size, 3, 4)), jnp.float32)
+  strides, numbers = (stride, stride), ('NHWC', 'HWIO', 'NHWC')
+  plain = lambda x, k: jax.lax.conv_general_dilated(x, k, strides, padding,
+                                                    dimension_numbers=numbers)
+  subpixel = lambda x, k: dcgan.conv_with_subpixel_input_grad(x, k, strides, padding,
+                                                              dimension_numbers=numbers)
+  cotangent = jnp.asarray(rng.normal(size=plain(x, kernel).shape), jnp.float32)
+
+  @jax.jit
+  def output_and_vjp(x, kernel):
+    results = []
+    for conv in (plain, subpixel):
+      out, vjp = jax.vjp(conv, x, kernel)
+      results.append((out,) + vjp(cotangent))
+    return results
+
+  want, got = output_and_vjp(x, kernel)
+  for want_leaf, got_leaf in zip(want, got):
+    assert got_leaf.shape == want_leaf.shape
+    np.testing.assert_allclose(got_leaf, want_leaf, rtol=1e-5, atol=1e-5)
+
+
+def test_subpixel_input_grad_conv_refuses_what_it_does_not_compute():
+  x, kernel = jnp.zeros((1, 8, 8, 4)), jnp.zeros((3, 3, 2, 4))
+  with pytest.raises(ValueError, match='feature_group_count=2'):
+    dcgan.conv_with_subpixel_input_grad(x, kernel, (2, 2), 'SAME', feature_group_count=2,
+                                        dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+
+
+def test_dcgan_discriminator_is_the_same_function_with_either_conv_input_grad():
+  config = default.get_config()
+  config.model = 'dcgan'
+  discriminators = []
+  for choice in ('plain', 'subpixel'):
+    config.dcgan.conv_input_grad = choice
+    discriminators.append(models.build(config)[1])
+  rng = np.random.default_rng(0)
+  images = jnp.asarray(rng.uniform(-1, 1, size=(4, 28, 28, 1)), jnp.float32)
+  weights = jnp.asarray(rng.normal(size=(4,)), jnp.float32)
+  params = discriminators[0].init(jax.random.key(0), images, train=False)['params']
+  assert jax.tree.map(jnp.shape, discriminators[1].init(
+      jax.random.key(0), images, train=False)['params']) == jax.tree.map(jnp.shape, params)
+
+  @jax.jit
+  def run(params, images):
+    """Per module, in training mode with the same dropout: the logits and the gradients of
+    their weighted sum by parameters and by images (what the generator learns from)."""
+    def weighted_sum(module, params, images):
+      logits = module.apply({'params': params}, images, train=True,
+                            rngs={'dropout': jax.random.key(1)})
+      return jnp.sum(logits * weights), logits
+    return [jax.grad(lambda p, x: weighted_sum(module, p, x), argnums=(0, 1), has_aux=True)(
+        params, images) for module in discriminators]
+
+  want, got = run(params, images)
+  for want_leaf, got_leaf in zip(jax.tree.leaves(want), jax.tree.leaves(got)):
+    np.testing.assert_allclose(got_leaf, want_leaf, rtol=1e-5,
+                               atol=1e-5 * float(jnp.abs(want_leaf).max()))
+
+
 def test_dcgan_generator_is_the_same_function_with_either_transposed_conv():
   config = default.get_config()
   config.dcgan.transposed_conv = 'plain'

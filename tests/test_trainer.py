@@ -109,14 +109,16 @@ def test_architecture_change_is_refused(tmp_path, data_dir):
     trainer.train(config, workdir)
 
 
-def test_transposed_conv_is_not_part_of_a_runs_identity():
-  # Both formulations hold the same parameters: a run resumes under either, as do runs saved
+@pytest.mark.parametrize('field, other', [('transposed_conv', 'plain'),
+                                          ('conv_input_grad', 'plain')])
+def test_formulations_are_not_part_of_a_runs_identity(field, other):
+  # Every formulation holds the same parameters: a run resumes under either, as do runs saved
   # before the field existed; other architecture changes are still refused.
   saved = json.loads(tiny_config('dcgan').to_json_best_effort())
   older = json.loads(json.dumps(saved))
-  del older['dcgan']['transposed_conv']
+  del older['dcgan'][field]
   config = tiny_config('dcgan')
-  config.dcgan.transposed_conv = 'plain'
+  config.dcgan[field] = other
   for meta_config in (saved, older):
     trainer._check_compatible(config, {'config': meta_config}, 'run')
   config.dcgan.kernel_size = 3
@@ -124,11 +126,12 @@ def test_transposed_conv_is_not_part_of_a_runs_identity():
     trainer._check_compatible(config, {'config': saved}, 'run')
 
 
-def test_unknown_transposed_conv_is_refused_naming_the_choices():
+@pytest.mark.parametrize('field', ['transposed_conv', 'conv_input_grad'])
+def test_unknown_formulation_is_refused_naming_the_choices(field):
   config = tiny_config('dcgan')
-  config.dcgan.transposed_conv = 'fft'
+  config.dcgan[field] = 'fft'
   with pytest.raises(UsageError, match=re.escape(
-      "unknown dcgan.transposed_conv 'fft'; allowed: plain, subpixel")):
+      f"unknown dcgan.{field} 'fft'; allowed: plain, subpixel")):
     trainer.resolve_config(config)
 
 

@@ -77,4 +77,8 @@ def get_config():
   # (nn.ConvTranspose) or 'subpixel' (one stride-1 convolution per output phase, interleaved),
   # 2.1x faster for the whole train step on a 2-core CPU (results/performance.md).
   config.dcgan.transposed_conv = 'subpixel'
+  # How the discriminator's stride-2 convolutions compute the gradient with respect to their
+  # input, same function either way: 'plain' (autodiff: a convolution of the stride-dilated
+  # cotangent) or 'subpixel' (the transposed convolution by phases, as for the generator).
+  config.dcgan.conv_input_grad = 'subpixel'
   return config

@@ -3,37 +3,64 @@ import functools
 from typing import Callable, Optional, Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+_NHWC = ('NHWC', 'HWIO', 'NHWC')
 
-def _phase_taps(size, stride):
-  """Which kernel taps feed each output phase of a 'SAME' transposed convolution, on one axis.
 
-  nn.ConvTranspose (lax.conv_transpose, kernel not flipped) pads the stride-dilated input by
-  `pad` on the left and correlates, so y[o] = sum_i x[i] w[stride * i + pad - o]. For the output
-  phase r = o mod stride, o = stride * q + r, that is a stride-1 correlation over offsets
-  d = i - q in [first, last] with taps w[stride * d + pad - r]. Returns `taps` (offsets, stride),
-  holding `size` (a zero tap) where a phase has no tap at that offset, and the correlation's
-  (left, right) padding.
+def _phase_taps(size, stride, pad):
+  """Which kernel taps feed each output phase of y[o] = sum_i x[i] w[stride * i + pad - o].
+
+  That sum is lax.conv_transpose's (kernel not flipped) with left padding `pad` of the
+  stride-dilated input. For the output phase r = o mod stride, o = stride * q + r, it is a
+  stride-1 correlation over offsets d = i - q in [first, last] with taps w[stride * d + pad - r].
+  Returns `taps` (offsets, stride), holding `size` (a zero tap) where a phase has no tap at an
+  offset, and the offset range (first, last).
   """
-  # lax.conv_transpose's left padding for 'SAME' (jax._src.lax.convolution._conv_transpose_padding).
-  pad = size - 1 if stride > size - 1 else (size + stride - 1) // 2
   first, last = -(pad // stride), (size + stride - 2 - pad) // stride
   taps = stride * np.arange(first, last + 1)[:, None] + pad - np.arange(stride)[None, :]
-  return np.where((taps >= 0) & (taps < size), taps, size), (-first, last)
+  return np.where((taps >= 0) & (taps < size), taps, size), (first, last)
+
+
+def conv_transpose_by_phases(x, kernel, strides, pads, out_shape, precision=None):
+  """y[o] = sum_i x[i] w[s * i + p - o] on both spatial axes (NHWC, HWIO), o < out_shape.
+
+  A stride-s transposed convolution is s * s stride-1 convolutions of the undilated input, one
+  per output phase (outputs o with o mod s = r), each with its own subset of the kernel's taps.
+  They run as one convolution whose output channels are the phases, interleaved afterwards
+  (depth to space). Why: XLA computes a transposed convolution as a convolution of the
+  stride-dilated input, and on XLA:CPU that, and above all its kernel gradient, is several
+  times slower than this at the seed DCGAN's sizes (results/performance.md).
+  """
+  taps_and_ranges = [_phase_taps(size, stride, pad)
+                     for size, stride, pad in zip(kernel.shape[:2], strides, pads)]
+  (rows, _), (cols, _) = taps_and_ranges
+  kernel = jnp.pad(kernel, ((0, 1), (0, 1), (0, 0), (0, 0)))  # the zero tap at index size
+  # (row offsets, col offsets, row phases, col phases, in, out) -> phases as output channels.
+  phases = kernel[rows[:, None, :, None], cols[None, :, None, :]].transpose(0, 1, 4, 2, 3, 5)
+  row_stride, col_stride = strides
+  features = kernel.shape[-1]
+  phases = phases.reshape(phases.shape[:3] + (row_stride * col_stride * features,))
+  # Pad (or crop: XLA takes negative padding) so the correlation yields ceil(out / s) positions.
+  padding = [(-first, -(-out // stride) + last - size)
+             for (_, (first, last)), out, stride, size
+             in zip(taps_and_ranges, out_shape, strides, x.shape[1:3])]
+  y = lax.conv_general_dilated(x, phases, (1, 1), padding, dimension_numbers=_NHWC,
+                               precision=precision)
+  batch, height, width, _ = y.shape
+  y = y.reshape(batch, height, width, row_stride, col_stride, features)
+  y = y.transpose(0, 1, 3, 2, 4, 5).reshape(
+      batch, height * row_stride, width * col_stride, features)
+  return y[:, :out_shape[0], :out_shape[1]]
 
 
 class SubpixelConvTranspose(nn.Module):
   """nn.ConvTranspose(features, kernel_size, strides, padding='SAME', use_bias=False), faster.
 
-  A stride-s transposed convolution is s * s stride-1 convolutions of the undilated input, one
-  per output phase (output pixels o with o mod s = r), each with its own subset of the kernel's
-  taps. They run as one convolution whose output channels are the phases, interleaved
-  afterwards (depth to space). Why: nn.ConvTranspose convolves the stride-dilated input, and on
-  XLA:CPU the kernel gradient of that is about ten times slower than this whole layer's forward
-  and backward at the seed DCGAN's sizes. The parameter is nn.ConvTranspose's `kernel`, same
+  Computed by conv_transpose_by_phases. The parameter is nn.ConvTranspose's `kernel`, same
   shape and initialiser, so either module loads the other's checkpoints.
   """
   features: int
@@ -43,23 +70,69 @@ class SubpixelConvTranspose(nn.Module):
 
   @nn.compact
   def __call__(self, x):
-    in_features = x.shape[-1]
     kernel = self.param('kernel', self.kernel_init,
-                        tuple(self.kernel_size) + (in_features, self.features))
-    (rows, row_padding), (cols, col_padding) = (
-        _phase_taps(size, stride) for size, stride in zip(self.kernel_size, self.strides))
-    kernel = jnp.pad(kernel, ((0, 1), (0, 1), (0, 0), (0, 0)))  # the zero tap at index size
-    # (row offsets, col offsets, row phases, col phases, in, out) -> phases as output channels.
-    phases = kernel[rows[:, None, :, None], cols[None, :, None, :]].transpose(0, 1, 4, 2, 3, 5)
-    row_stride, col_stride = self.strides
-    phases = phases.reshape(phases.shape[:3] + (row_stride * col_stride * self.features,))
-    y = lax.conv_general_dilated(x, phases, (1, 1), (row_padding, col_padding),
-                                 dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
-    batch, height, width, _ = y.shape
-    y = y.reshape(batch, height, width, row_stride, col_stride, self.features)
-    return y.transpose(0, 1, 3, 2, 4, 5).reshape(
-        batch, height * row_stride, width * col_stride, self.features)
+                        tuple(self.kernel_size) + (x.shape[-1], self.features))
+    # lax.conv_transpose's left padding for 'SAME' (jax._src.lax.convolution._conv_transpose_padding).
+    pads = [size - 1 if stride > size - 1 else (size + stride - 1) // 2
+            for size, stride in zip(self.kernel_size, self.strides)]
+    out_shape = [n * stride for n, stride in zip(x.shape[1:3], self.strides)]
+    return conv_transpose_by_phases(x, kernel, self.strides, pads, out_shape)
 
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
+def _conv(x, kernel, strides, padding, precision):
+  return lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=_NHWC,
+                                  precision=precision)
+
+
+def _conv_forward(x, kernel, strides, padding, precision):
+  return _conv(x, kernel, strides, padding, precision), (x, kernel)
+
+
+def _conv_backward(strides, padding, precision, residuals, cotangent):
+  """XLA's kernel gradient; the input gradient, a transposed convolution, by phases.
+
+  y[o] = sum_i x[i] w[i + lo - s * o] (lo the left padding), so with the kernel flipped and its
+  in/out axes swapped, dx[i] = sum_o dy[o] w'[s * o + (size - 1 - lo) - i].
+  """
+  x, kernel = residuals
+  _, kernel_vjp = jax.vjp(lambda k: _conv.fun(x, k, strides, padding, precision), kernel)
+  flipped = jnp.flip(kernel, (0, 1)).swapaxes(2, 3)
+  pads = [size - 1 - lo for size, (lo, _) in zip(kernel.shape[:2], padding)]
+  dx = conv_transpose_by_phases(cotangent, flipped, strides, pads, x.shape[1:3], precision)
+  return dx, kernel_vjp(cotangent)[0]
+
+
+_conv.defvjp(_conv_forward, _conv_backward)
+
+
+def conv_with_subpixel_input_grad(lhs, rhs, window_strides, padding, lhs_dilation=None,
+                                  rhs_dilation=None, dimension_numbers=None,
+                                  feature_group_count=1, precision=None):
+  """lax.conv_general_dilated for nn.Conv's `conv_general_dilated`, the same function with an
+  input gradient computed by conv_transpose_by_phases instead of a convolution of the
+  stride-dilated cotangent, which XLA:CPU runs 2-3x slower at the seed discriminator's sizes.
+
+  Takes the 2-D NHWC / HWIO convolutions nn.Conv makes without dilation or feature groups.
+  """
+  if (lax.conv_dimension_numbers(lhs.shape, rhs.shape, dimension_numbers)
+      != lax.conv_dimension_numbers(lhs.shape, rhs.shape, _NHWC)
+      or any(d != 1 for d in (lhs_dilation or ()) + (rhs_dilation or ()))
+      or feature_group_count != 1):
+    raise ValueError('conv_with_subpixel_input_grad takes undilated, ungrouped 2-D NHWC/HWIO '
+                     f'convolutions, got dimension_numbers={dimension_numbers}, '
+                     f'lhs_dilation={lhs_dilation}, rhs_dilation={rhs_dilation}, '
+                     f'feature_group_count={feature_group_count}')
+  if isinstance(padding, str):
+    padding = lax.padtype_to_pads(lhs.shape[1:3], rhs.shape[:2], window_strides, padding)
+  return _conv(lhs, rhs, tuple(window_strides), tuple(map(tuple, padding)), precision)
+
+
+# How the discriminator's convolutions compute their input gradient; the same function.
+CONV_INPUT_GRADS = {
+    'plain': lax.conv_general_dilated,
+    'subpixel': conv_with_subpixel_input_grad,
+}
 
 # How the generator computes its transposed convolutions; all hold the same `kernel` parameter.
 TRANSPOSED_CONVS = {
@@ -101,16 +174,23 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
+  """Stride-2 convolutions -> one logit (or `outputs` logits) per image.
+
+  `conv_input_grad` picks from CONV_INPUT_GRADS how the convolutions compute the gradient with
+  respect to their input; the function and the parameters are the same.
+  """
   features: Sequence[int] = (64, 128)
   kernel_size: int = 5
   negative_slope: float = 0.3
   dropout_rate: float = 0.3
   outputs: int = 1  # 1: one real/fake logit per image, (B,); more: (B, outputs) logits
+  conv_input_grad: str = 'plain'
 
   @nn.compact
   def __call__(self, x, *, train):
     for feat in self.features:
-      x = nn.Conv(feat, (self.kernel_size, self.kernel_size), strides=(2, 2), padding='SAME')(x)
+      x = nn.Conv(feat, (self.kernel_size, self.kernel_size), strides=(2, 2), padding='SAME',
+                  conv_general_dilated=CONV_INPUT_GRADS[self.conv_input_grad])(x)
       x = nn.leaky_relu(x, self.negative_slope)
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
     x = nn.Dense(self.outputs)(x.reshape((x.shape[0], -1)))
@@ -122,4 +202,4 @@ def build(config, axis_name=None, discriminator_outputs=1):
   return (Generator(c.generator_features, c.kernel_size, c.negative_slope, axis_name,
                     c.transposed_conv),
           Discriminator(c.discriminator_features, c.kernel_size, c.negative_slope, c.dropout_rate,
-                        discriminator_outputs))
+                        discriminator_outputs, c.conv_input_grad))
