@@ -72,6 +72,7 @@ def test_widths_and_depth_are_configurable():
 
 @pytest.mark.parametrize('kernel_size, stride, in_features, out_features', [
     (5, 2, 16, 8), (5, 2, 8, 1), (5, 1, 1, 3), (4, 2, 1, 3), (4, 1, 16, 8), (3, 2, 8, 1),
+    (2, 3, 4, 2), (1, 2, 3, 2),  # strides beyond the kernel: phases without taps
 ])
 def test_subpixel_conv_transpose_equals_flax_conv_transpose(kernel_size, stride, in_features,
                                                             out_features):

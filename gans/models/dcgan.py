@@ -11,49 +11,52 @@ from jax import lax
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
 
 
-def _phase_taps(size, stride, pad):
-  """Which kernel taps feed each output phase of y[o] = sum_i x[i] w[stride * i + pad - o].
+def _phase_taps(size, stride, pad, phase):
+  """The first offset and the kernel taps of one output phase of y[o] = sum_i x[i] w[s i + p - o].
 
   That sum is lax.conv_transpose's (kernel not flipped) with left padding `pad` of the
-  stride-dilated input. For the output phase r = o mod stride, o = stride * q + r, it is a
-  stride-1 correlation over offsets d = i - q in [first, last] with taps w[stride * d + pad - r].
-  Returns `taps` (offsets, stride), holding `size` (a zero tap) where a phase has no tap at an
-  offset, and the offset range (first, last).
+  stride-dilated input. For the outputs o = stride * q + phase it is a stride-1 correlation
+  y[stride * q + phase] = sum_d x[q + d] w[stride * d + pad - phase] over the offsets d whose
+  tap lies in [0, size).
   """
-  first, last = -(pad // stride), (size + stride - 2 - pad) // stride
-  taps = stride * np.arange(first, last + 1)[:, None] + pad - np.arange(stride)[None, :]
-  return np.where((taps >= 0) & (taps < size), taps, size), (first, last)
+  first = -((pad - phase) // stride)
+  last = (size - 1 + phase - pad) // stride
+  return first, stride * np.arange(first, last + 1) + pad - phase
 
 
 def conv_transpose_by_phases(x, kernel, strides, pads, out_shape, precision=None):
   """y[o] = sum_i x[i] w[s * i + p - o] on both spatial axes (NHWC, HWIO), o < out_shape.
 
   A stride-s transposed convolution is s * s stride-1 convolutions of the undilated input, one
-  per output phase (outputs o with o mod s = r), each with its own subset of the kernel's taps.
-  They run as one convolution whose output channels are the phases, interleaved afterwards
-  (depth to space). Why: XLA computes a transposed convolution as a convolution of the
-  stride-dilated input, and on XLA:CPU that, and above all its kernel gradient, is several
-  times slower than this at the seed DCGAN's sizes (results/performance.md).
+  per output phase (outputs o with o mod s = r), each with only its own taps of the kernel,
+  interleaved afterwards (depth to space). Why: XLA computes a transposed convolution as a
+  convolution of the stride-dilated input, and on XLA:CPU that, and above all its kernel
+  gradient, is several times slower than this at the seed DCGAN's sizes
+  (results/performance.md).
   """
-  taps_and_ranges = [_phase_taps(size, stride, pad)
-                     for size, stride, pad in zip(kernel.shape[:2], strides, pads)]
-  (rows, _), (cols, _) = taps_and_ranges
-  kernel = jnp.pad(kernel, ((0, 1), (0, 1), (0, 0), (0, 0)))  # the zero tap at index size
-  # (row offsets, col offsets, row phases, col phases, in, out) -> phases as output channels.
-  phases = kernel[rows[:, None, :, None], cols[None, :, None, :]].transpose(0, 1, 4, 2, 3, 5)
-  row_stride, col_stride = strides
-  features = kernel.shape[-1]
-  phases = phases.reshape(phases.shape[:3] + (row_stride * col_stride * features,))
-  # Pad (or crop: XLA takes negative padding) so the correlation yields ceil(out / s) positions.
-  padding = [(-first, -(-out // stride) + last - size)
-             for (_, (first, last)), out, stride, size
-             in zip(taps_and_ranges, out_shape, strides, x.shape[1:3])]
-  y = lax.conv_general_dilated(x, phases, (1, 1), padding, dimension_numbers=_NHWC,
-                               precision=precision)
-  batch, height, width, _ = y.shape
-  y = y.reshape(batch, height, width, row_stride, col_stride, features)
-  y = y.transpose(0, 1, 3, 2, 4, 5).reshape(
-      batch, height * row_stride, width * col_stride, features)
+  (row_stride, col_stride), features = strides, kernel.shape[-1]
+  batch = x.shape[0]
+  # Each phase yields ceil(out / s) positions: pad (or crop: XLA takes negative padding) for it.
+  positions = [-(-out // stride) for out, stride in zip(out_shape, strides)]
+  rows = []
+  for row_phase in range(row_stride):
+    row_first, row_taps = _phase_taps(kernel.shape[0], row_stride, pads[0], row_phase)
+    cols = []
+    for col_phase in range(col_stride):
+      col_first, col_taps = _phase_taps(kernel.shape[1], col_stride, pads[1], col_phase)
+      if not (row_taps.size and col_taps.size):  # a stride beyond the kernel: no taps
+        cols.append(jnp.zeros((batch, *positions, features), x.dtype))
+        continue
+      padding = [(-first, count + first + taps.size - 1 - size)
+                 for first, taps, count, size in zip((row_first, col_first),
+                                                     (row_taps, col_taps), positions,
+                                                     x.shape[1:3])]
+      cols.append(lax.conv_general_dilated(
+          x, kernel[row_taps[:, None], col_taps[None, :]], (1, 1), padding,
+          dimension_numbers=_NHWC, precision=precision))
+    rows.append(jnp.stack(cols, axis=3))  # (batch, q rows, q cols, col phase, features)
+  y = jnp.stack(rows, axis=2)  # (batch, q rows, row phase, q cols, col phase, features)
+  y = y.reshape(batch, positions[0] * row_stride, positions[1] * col_stride, features)
   return y[:, :out_shape[0], :out_shape[1]]
 
 
