@@ -4,7 +4,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans import models
+from gans import losses, models
 from gans.configs import default
 from gans.models import dcgan
 
@@ -169,6 +169,29 @@ def test_dcgan_discriminator_is_the_same_function_with_either_conv_input_grad():
   for want_leaf, got_leaf in zip(jax.tree.leaves(want), jax.tree.leaves(got)):
     np.testing.assert_allclose(got_leaf, want_leaf, rtol=1e-5,
                                atol=1e-5 * float(jnp.abs(want_leaf).max()))
+
+
+def test_gradient_penalty_differentiates_through_the_subpixel_input_grad():
+  # WGAN-GP differentiates D's input gradient by D's parameters: through the custom VJP.
+  rng = np.random.default_rng(0)
+  real, fake = (jnp.asarray(rng.uniform(-1, 1, size=(4, 28, 28, 1)), jnp.float32)
+                for _ in range(2))
+  config = default.get_config()
+  config.model = 'dcgan'
+  results = []
+  for choice in ('plain', 'subpixel'):
+    config.dcgan.conv_input_grad = choice
+    discriminator = models.build(config)[1]
+    params = discriminator.init(jax.random.key(0), real, train=False)['params']
+    penalty = lambda p: losses.gradient_penalty(
+        lambda x: discriminator.apply({'params': p}, x, train=False), real, fake,
+        jax.random.key(1))
+    results.append(jax.jit(jax.value_and_grad(penalty))(params))
+  (want_value, want_grads), (got_value, got_grads) = results
+  np.testing.assert_allclose(got_value, want_value, rtol=1e-5)
+  assert float(jnp.abs(want_grads['Conv_1']['kernel']).max()) > 0
+  for want, got in zip(jax.tree.leaves(want_grads), jax.tree.leaves(got_grads)):
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(jnp.abs(want).max()))
 
 
 def test_dcgan_generator_is_the_same_function_with_either_transposed_conv():

@@ -82,24 +82,27 @@ class SubpixelConvTranspose(nn.Module):
     return conv_transpose_by_phases(x, kernel, self.strides, pads, out_shape)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(2, 3, 4))
-def _conv(x, kernel, strides, padding, precision):
+def _plain_conv(x, kernel, strides, padding, precision):
   return lax.conv_general_dilated(x, kernel, strides, padding, dimension_numbers=_NHWC,
                                   precision=precision)
 
 
+_conv = jax.custom_vjp(_plain_conv, nondiff_argnums=(2, 3, 4))
+
+
 def _conv_forward(x, kernel, strides, padding, precision):
-  return _conv(x, kernel, strides, padding, precision), (x, kernel)
+  return _plain_conv(x, kernel, strides, padding, precision), (x, kernel)
 
 
 def _conv_backward(strides, padding, precision, residuals, cotangent):
   """XLA's kernel gradient; the input gradient, a transposed convolution, by phases.
 
   y[o] = sum_i x[i] w[i + lo - s * o] (lo the left padding), so with the kernel flipped and its
-  in/out axes swapped, dx[i] = sum_o dy[o] w'[s * o + (size - 1 - lo) - i].
+  in/out axes swapped, dx[i] = sum_o dy[o] w'[s * o + (size - 1 - lo) - i]. Both are JAX
+  functions of the residuals, so gradients of gradients (WGAN-GP's penalty) go through them.
   """
   x, kernel = residuals
-  _, kernel_vjp = jax.vjp(lambda k: _conv.fun(x, k, strides, padding, precision), kernel)
+  _, kernel_vjp = jax.vjp(lambda k: _plain_conv(x, k, strides, padding, precision), kernel)
   flipped = jnp.flip(kernel, (0, 1)).swapaxes(2, 3)
   pads = [size - 1 - lo for size, (lo, _) in zip(kernel.shape[:2], padding)]
   dx = conv_transpose_by_phases(cotangent, flipped, strides, pads, x.shape[1:3], precision)
