@@ -1,7 +1,10 @@
-"""8 CPU devices and the entry points' XLA:CPU kernels before any JAX work, tiny IDX datasets,
-and tiny configs for fast tests."""
+"""8 CPU devices and the entry points' XLA:CPU kernels before any JAX work, a compilation cache,
+tiny IDX datasets, and tiny configs for fast tests."""
+import atexit
 import gzip
 import os
+import shutil
+import tempfile
 
 import jax
 
@@ -9,6 +12,14 @@ from gans import xla_cpu
 
 jax.config.update('jax_num_cpu_devices', 8)
 xla_cpu.choose_kernels()
+# Programs compiled again unchanged (a run and its resumption, one tiny config in several tests)
+# come from this session's cache: compiling, not running, is most of a tiny run's time. The
+# subprocess tests (train.py killed and resumed) still compile afresh in each process.
+COMPILATION_CACHE = tempfile.mkdtemp(prefix='gans-tests-xla-')
+atexit.register(shutil.rmtree, COMPILATION_CACHE, ignore_errors=True)
+jax.config.update('jax_compilation_cache_dir', COMPILATION_CACHE)
+jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)
+jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
