@@ -5,11 +5,11 @@ Builds the model's real state and step (`train_lib.compile_steps`, as training d
 batch of random images resident on the device(s). After compiling and one warm-up call (both
 untimed) it times `steps` steps, in calls of `steps_per_call` fused steps, waiting for each
 call's results. Prints one JSON line: median/min/max milliseconds per step over the calls,
-images per second at the median, the device kind, JAX version, peak host RSS, peak device
-memory (None where the device keeps no statistics, as on CPU), XLA's FLOP count of one step of
-the compiled program (which counts any multiplications by zero that a formulation leaves in,
-so compare formulations by time) and, on devices with a known peak, the model FLOP utilisation
-that count gives.
+images per second at the median, the device kind, JAX version, XLA_FLAGS (with
+`xla_cpu.choose_kernels`' choice), peak host RSS, peak device memory (None where the device
+keeps no statistics, as on CPU), XLA's FLOP count of one step of the compiled program (which
+counts any multiplications by zero that a formulation leaves in, so compare formulations by
+time) and, on devices with a known peak, the model FLOP utilisation that count gives.
 
 `--devices D` pmaps the step over the first D local devices (D = 1 jits it). On a CPU host JAX
 is told to simulate D devices (`jax_num_cpu_devices`), which share the host's cores: a table
