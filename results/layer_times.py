@@ -20,7 +20,9 @@ from gans import xla_cpu  # noqa: E402
 
 xla_cpu.choose_kernels()  # before JAX starts its backend, as the entry points do
 
+import flax.linen as nn  # noqa: E402
 import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
@@ -54,13 +56,13 @@ def ours(batch, size, cin, cout, stride, transposed, repeats):
   if transposed:
     module = dcgan.TRANSPOSED_CONVS[c.transposed_conv](cout, kernel, strides)
   else:
-    module = dcgan.nn.Conv(cout, kernel, strides, padding='SAME', use_bias=False,
-                           conv_general_dilated=dcgan.CONV_INPUT_GRADS[c.conv_input_grad])
+    module = nn.Conv(cout, kernel, strides, padding='SAME', use_bias=False,
+                     conv_general_dilated=dcgan.CONV_INPUT_GRADS[c.conv_input_grad])
   rng = np.random.default_rng(0)
-  x = jax.numpy.asarray(rng.normal(size=(batch, size, size, cin)), jax.numpy.float32)
+  x = jnp.asarray(rng.normal(size=(batch, size, size, cin)), jnp.float32)
   params = module.init(jax.random.key(0), x)
   out_shape = jax.eval_shape(module.apply, params, x).shape
-  cotangent = jax.numpy.asarray(rng.normal(size=out_shape), jax.numpy.float32)
+  cotangent = jnp.asarray(rng.normal(size=out_shape), jnp.float32)
   forward = jax.jit(module.apply)
 
   @jax.jit
