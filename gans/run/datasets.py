@@ -1,50 +1,20 @@
-"""The MNIST family as whole in-memory numpy splits, and deterministic batches by step.
+"""The MNIST family read from disk as whole in-memory numpy splits.
 
 Source order: IDX gzip files in `<data_dir>/<dataset>/` (data_dir from the flag, else
 $GANS_DATA_DIR), then TensorFlow Datasets (prepared data in $TFDS_DATA_DIR, else a download).
 """
-import dataclasses
 import gzip
 import os
 import socket
 from typing import Optional
 
-import jax
 import numpy as np
 
-from gans.errors import UsageError
+from gans.core.data import IMAGE_SHAPE, DatasetInfo, get_info
+from gans.core.errors import UsageError
 
-IMAGE_SHAPE = (28, 28, 1)
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetInfo:
-  name: str  # the TFDS name
-  num_classes: int
-  idx_prefix: str = ''  # EMNIST files are named emnist-<split>-train-images-idx3-ubyte.gz
-  label_offset: int = 0  # EMNIST letters are labelled 1..26
-  transposed: bool = False  # EMNIST is stored transposed; we show it upright
-
-
-DATASETS = {
-    d.name: d for d in [
-        DatasetInfo('mnist', 10),
-        DatasetInfo('fashion_mnist', 10),
-        DatasetInfo('kmnist', 10),
-        DatasetInfo('emnist/byclass', 62, 'emnist-byclass-', transposed=True),
-        DatasetInfo('emnist/balanced', 47, 'emnist-balanced-', transposed=True),
-        DatasetInfo('emnist/letters', 26, 'emnist-letters-', label_offset=1, transposed=True),
-        DatasetInfo('emnist/digits', 10, 'emnist-digits-', transposed=True),
-    ]
-}
 SPLITS = {'train': 'train', 'test': 't10k'}  # our split name -> MNIST file stem
 DOWNLOAD_HOST = ('storage.googleapis.com', 443)  # where TFDS fetches its data from
-
-
-def get_info(name: str) -> DatasetInfo:
-  if name not in DATASETS:
-    raise UsageError(f'unknown dataset {name!r}; allowed: {", ".join(DATASETS)}')
-  return DATASETS[name]
 
 
 def read_idx(path) -> np.ndarray:
@@ -122,58 +92,3 @@ def load_split(name: str, split: str = 'train', data_dir: Optional[str] = None):
     raise UsageError(f'{name} {split}: labels span [{labels.min()}, {labels.max()}] after offset '
                      f'{info.label_offset}; allowed [0, {info.num_classes})')
   return images[..., None], labels
-
-
-def to_float(images: np.ndarray) -> np.ndarray:
-  """uint8 [0, 255] -> float32 [-1, 1], the range of the generators' tanh."""
-  return images.astype(np.float32) / 127.5 - 1.0
-
-
-def to_uint8(images) -> np.ndarray:
-  return np.clip(np.round((np.asarray(images, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-class Batches:
-  """The batches of every step, a pure function of (data key, step): resuming needs only the step.
-
-  Epoch e visits the training set in the order `permutation(fold_in(key, e))`; the last
-  `len(images) % global_batch` images of each epoch's order are dropped. Each process keeps its
-  `process_index`-th slice of every global batch and splits it over its `num_devices`.
-  """
-
-  def __init__(self, images, labels, global_batch, key, num_devices=None,
-               process_index=0, process_count=1):
-    if global_batch > len(images):
-      raise UsageError(f'batch size {global_batch} exceeds the {len(images)} training images')
-    self.images, self.labels, self.key = images, labels, key
-    self.global_batch = global_batch
-    self.process_batch = global_batch // process_count
-    self.process_offset = process_index * self.process_batch
-    self.num_devices = num_devices  # None: one device, no device axis
-    self.steps_per_epoch = len(images) // global_batch
-    self._order = (None, None)
-
-  def _epoch_order(self, epoch):
-    if self._order[0] != epoch:
-      perm = jax.random.permutation(jax.random.fold_in(self.key, epoch), len(self.images))
-      self._order = (epoch, np.asarray(perm))
-    return self._order[1]
-
-  def position(self, step):
-    return {'epoch': step // self.steps_per_epoch, 'batch_in_epoch': step % self.steps_per_epoch}
-
-  def get(self, step, count):
-    """Batches of steps [step, step + count): leading axes (count, ...) or (devices, count, ...)."""
-    idx = []
-    for s in range(step, step + count):
-      pos = self.position(s)
-      start = pos['batch_in_epoch'] * self.global_batch + self.process_offset
-      idx.append(self._epoch_order(pos['epoch'])[start:start + self.process_batch])
-    idx = np.stack(idx)
-    batch = {'image': to_float(self.images[idx]), 'label': self.labels[idx]}
-    if self.num_devices is None:
-      return batch
-    def split(x):
-      x = x.reshape((count, self.num_devices, -1) + x.shape[2:])
-      return np.swapaxes(x, 0, 1)
-    return {k: split(v) for k, v in batch.items()}
