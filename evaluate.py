@@ -28,11 +28,12 @@ flags.DEFINE_string('output_dir', None, 'With --samples: where to write; default
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
-  from gans import xla_cpu
+  from gans.run import xla_cpu
   xla_cpu.choose_kernels()  # before JAX starts its backend
-  from gans import checkpoints, evaluation, sampling
+  from gans.core.errors import UsageError
+  from gans.evaluation import sampling, scoring, workdir
+  from gans.run import checkpoints
   checkpoints.quiet_orbax_logging()
-  from gans.errors import UsageError
   try:
     if bool(FLAGS.workdir) == bool(FLAGS.samples):
       raise UsageError('give exactly one of --workdir (a training run) or --samples (an npz)')
@@ -44,18 +45,18 @@ def main(argv):
       logging.info('Wrote %d samples to %s and a grid to %s', FLAGS.num_samples, path, grid)
       return
     if FLAGS.workdir:
-      reports = evaluation.evaluate_workdir(FLAGS.workdir, FLAGS.num_samples, FLAGS.seed,
+      reports = workdir.evaluate_workdir(FLAGS.workdir, FLAGS.num_samples, FLAGS.seed,
                                             FLAGS.data_dir, FLAGS.classifier_dir, FLAGS.dataset)
     else:
       if not FLAGS.dataset:
         raise UsageError('--samples needs --dataset, the dataset the samples imitate')
-      reports = evaluation.evaluate_file(FLAGS.samples, FLAGS.dataset, FLAGS.seed, FLAGS.data_dir,
+      reports = scoring.evaluate_file(FLAGS.samples, FLAGS.dataset, FLAGS.seed, FLAGS.data_dir,
                                          FLAGS.classifier_dir, FLAGS.output_dir)
   except UsageError as e:
     print(f'error: {e}', file=sys.stderr)
     sys.exit(2)
   for stem, report in reports.items():
-    print(f'[{stem}]\n{evaluation.format_report(report)}')
+    print(f'[{stem}]\n{scoring.format_report(report)}')
 
 
 if __name__ == '__main__':

@@ -37,12 +37,13 @@ PLAIN_FLAGS = ('model', 'dataset', 'data_dir', 'loss', 'num_epochs', 'num_steps'
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
-  from gans import xla_cpu
+  from gans.run import xla_cpu
   xla_cpu.choose_kernels()  # before JAX starts its backend
   import jax
-  from gans import checkpoints, trainer
+  from gans.core.errors import StorageError, UsageError
+  from gans.run import checkpoints, runs
+  from gans.training import loop
   checkpoints.quiet_orbax_logging()
-  from gans.errors import StorageError, UsageError
   if FLAGS.distributed:
     jax.distributed.initialize()
   config = FLAGS.config
@@ -56,8 +57,8 @@ def main(argv):
   logging.info('JAX %s, process %d of %d, devices: %s', jax.__version__, jax.process_index(),
                jax.process_count(), jax.devices())
   try:
-    trainer.train(config, FLAGS.workdir or trainer.default_workdir(config))
-  except (UsageError, StorageError, trainer.NonFiniteError) as e:
+    loop.train(config, FLAGS.workdir or runs.default_workdir(config))
+  except (UsageError, StorageError, loop.NonFiniteError) as e:
     print(f'error: {e}', file=sys.stderr)
     sys.exit({UsageError: 2, StorageError: 3}.get(type(e), 1))
 

@@ -278,9 +278,9 @@ def main():
   parser.add_argument('--machine', required=True, help='what the runs ran on, for the README')
   parser.add_argument('--out', default=os.path.dirname(os.path.abspath(__file__)))
   parser.add_argument('--sweep', action='append', default=[],
-                      help='output_dir of a `python -m gans.ppca_sweep` (with command.txt)')
+                      help='output_dir of a `python -m gans.tools.ppca_sweep` (with command.txt)')
   parser.add_argument('--augmentation', action='append', default=[],
-                      help='output_dir of a `python -m gans.augmentation` (with command.txt)')
+                      help='output_dir of a `python -m gans.tools.augmentation` (with command.txt)')
   args = parser.parse_args()
   runs = [collect_run(w, args.out) for w in args.workdirs]
   write_readme(runs, args.machine, args.out)

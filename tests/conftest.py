@@ -8,7 +8,7 @@ import tempfile
 
 import jax
 
-from gans import xla_cpu
+from gans.run import xla_cpu
 
 jax.config.update('jax_num_cpu_devices', 8)
 xla_cpu.choose_kernels()
@@ -24,8 +24,9 @@ jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from gans import checkpoints, trainer  # noqa: E402
 from gans.configs import default  # noqa: E402
+from gans.run import checkpoints  # noqa: E402
+from gans.run import config as config_lib  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -76,7 +77,7 @@ def tiny_config(model='mlp', data_dir=None, **overrides):
   config.dcgan.discriminator_features = (4, 8)
   for key, value in overrides.items():
     config[key] = value
-  return trainer.resolve_config(config)
+  return config_lib.resolve(config)
 
 
 def final_state(workdir):

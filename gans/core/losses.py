@@ -1,8 +1,9 @@
 """GAN objectives as data: each is a pair of functions of the discriminator's raw outputs.
 
 `d_loss(real_logits, fake_logits)` is minimised by D and `g_loss(fake_logits)` by G. A loss
-with `gradient_penalty` adds the WGAN-GP term on real/fake interpolates (Gulrajani et al. 2017).
-`logistic` marks losses whose D output is a logit, so D(x) is reported as a probability.
+with `gradient_penalty` adds the WGAN-GP term on real/fake interpolates (Gulrajani et al. 2017),
+which `penalties` hands to the step. `logistic` marks losses whose D output is a logit, so D(x)
+is reported as a probability. Also the class terms the families share.
 """
 import dataclasses
 from typing import Callable
@@ -60,3 +61,18 @@ def gradient_penalty(critic: Callable[[jax.Array], jax.Array], real, fake, key):
 def discriminator_outputs(loss: GANLoss, logits):
   """D(x) as reported: a probability for logistic losses, the raw score otherwise."""
   return jnp.mean(jax.nn.sigmoid(logits) if loss.logistic else logits)
+
+
+def penalties(config):
+  """[(metric name, weight, penalty(critic, real, fake, key))] the step adds to D's loss."""
+  if LOSSES[config.loss].gradient_penalty:
+    return [('d_gradient_penalty', config.gradient_penalty_weight, gradient_penalty)]
+  return []
+
+
+def cross_entropy(logits, labels):
+  return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+
+
+def accuracy(logits, labels):
+  return jnp.mean(jnp.argmax(logits, -1) == labels)

@@ -10,6 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+MIN_SAMPLES = 100  # below this the k-NN manifolds and covariances say little
+
 
 def _float_rows(name, x, min_rows=1, dim=None):
   """`x` as a finite 2-D float array of at least `min_rows` rows (and `dim` columns if given)."""

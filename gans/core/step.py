@@ -1,25 +1,34 @@
-"""The one training protocol shared by every GAN: a state pytree and a pure per-device step.
+"""The one training step every GAN shares, and how it runs on one device or many.
 
 `make_train_step` builds `train_step(state, batch, key) -> (state, metrics)`: one discriminator
-update on a real batch and a fresh fake batch, then one generator update against the updated
-discriminator. What differs between GANs (the models and the loss) is passed in. The same step
-runs jitted on one device or pmapped over all local devices (`axis_name`), and `scan_steps` fuses
-K steps into one dispatch.
+update on a real batch and a fresh fake batch, then one generator update (every `n_critic`-th
+step) against the updated discriminator, the EMA of G, and the family's auxiliary update. What
+differs between GANs is the family's (`gans.core.families`); the step has no branch on which
+family runs. `make_run` wraps K steps into one call that gathers each batch on the device from the
+training split kept there, so the host only dispatches. It runs jitted on one device ('jit'),
+pmapped over the local devices ('pmap'), or jitted over a 1-D device mesh with the batch sharded
+and the state replicated ('sharded'); `Placement` puts arrays where each mode wants them.
 """
+import functools
 from typing import Any, Optional
 
 import flax.struct
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
+from flax import jax_utils
 from flax.training import train_state
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from gans import conditioning as conditioning_lib
-from gans import losses as losses_lib
-from gans import models
-from gans.data import IMAGE_SHAPE
+from gans.core import data as data_lib
+from gans.core import losses as losses_lib
+from gans.core.families import gan
 
-AXIS = 'batch'  # the pmap axis name
+AXIS = 'batch'  # the pmap axis and the mesh axis the batch is split over
+PARALLEL_MODES = ('jit', 'pmap', 'sharded')
+# Keys each step splits from fold_in(train key, step), after the draws of the global batch.
+STEP_KEYS = ('g_dropout', 'd_dropout', 'terms_dropout', 'penalty', 'g_loss_dropout')
 
 
 class ModelState(train_state.TrainState):
@@ -35,47 +44,43 @@ class ModelState(train_state.TrainState):
 class GANState(flax.struct.PyTreeNode):
   step: jax.Array  # steps taken, one D update each
   generator: ModelState
-  discriminator: ModelState
+  discriminator: Any  # ModelState; {} for a model fitted in closed form
   ema: Any  # exponential moving average of the generator's variables; {} when off
-  encoders: Any = flax.struct.field(default_factory=dict)  # E-cGAN's ModelState; {} otherwise
+  auxiliary: Any = flax.struct.field(default_factory=dict)  # the family's extra network, or {}
 
 
-def example_inputs(config, cond: conditioning_lib.Conditioning, batch=1):
-  """Inputs of G and D of the configured shapes, for initialisation."""
-  z = jnp.zeros((batch, config.latent_dim))
-  images = jnp.zeros((batch,) + IMAGE_SHAPE)
-  labels = jnp.zeros((batch,), jnp.int32)
-  masks = jnp.zeros((batch,) + IMAGE_SHAPE, bool)
-  return (cond.generator_input(z, labels, images, masks),
-          cond.discriminator_input(images, labels))
+def example_batch(batch=1) -> dict:
+  return {'image': jnp.zeros((batch,) + data_lib.IMAGE_SHAPE),
+          'label': jnp.zeros((batch,), jnp.int32)}
 
 
-def create_state(config, generator, discriminator, key, encoders=None) -> GANState:
-  if encoders is not None:
-    key, e_key = jax.random.split(key)
-  g_key, d_key = jax.random.split(key)
-  g_input, d_input = example_inputs(config, conditioning_lib.for_config(config))
-  g_vars = generator.init(g_key, g_input, train=False)
-  if discriminator is None:  # fitted in closed form (PPCA): no D, no optimiser
-    return GANState(step=jnp.zeros((), jnp.int32), discriminator={}, ema={},
-                    generator=ModelState.create(apply_fn=None, params=g_vars['params'],
-                                                tx=optax.identity()))
-  d_vars = discriminator.init(d_key, d_input, train=False)
+def create_state(config, family: gan.GAN, networks: gan.Networks, key) -> GANState:
+  """Fresh networks and optimisers. The example inputs only fix shapes (a constant key draws
+  them); `key` is the run's initialisation key."""
+  g_key, d_key, aux_key = jax.random.split(key, 3)
+  batch = example_batch()
+  draws = family.draw(jax.random.key(0), 1)
+  g_vars = networks.generator.init(g_key, family.generator_input(draws, batch), train=False)
+  tx = optax.adam(config.learning_rate, b1=config.b1, b2=config.b2) if config.learning_rate else (
+      optax.identity())
 
   def model_state(variables):
     # apply_fn stays None: the step is given its modules, which differ between jit and pmap.
-    tx = optax.adam(config.learning_rate, b1=config.b1, b2=config.b2)
     return ModelState.create(apply_fn=None, params=variables['params'], tx=tx,
                              batch_stats=variables.get('batch_stats', {}))
 
   g_state = model_state(g_vars)
+  if networks.discriminator is None:  # fitted in closed form (PPCA): no D, no EMA
+    return GANState(step=jnp.zeros((), jnp.int32), generator=g_state, discriminator={}, ema={})
+  d_input = family.discriminator_input(batch['image'], family.condition(batch))
+  d_state = model_state(networks.discriminator.init(d_key, d_input, train=False))
   # A copy: the step donates the state, and one buffer cannot be donated twice.
   ema = jax.tree.map(jnp.copy, g_state.variables()) if config.ema_decay > 0 else {}
-  e_state = {}
-  if encoders is not None:
-    e_state = model_state(encoders.init(e_key, jnp.zeros((1,) + IMAGE_SHAPE), train=False))
-  return GANState(step=jnp.zeros((), jnp.int32), generator=g_state,
-                  discriminator=model_state(d_vars), ema=ema, encoders=e_state)
+  aux = {}
+  if networks.auxiliary is not None:
+    aux = model_state(networks.auxiliary.init(aux_key, batch['image'], train=False))
+  return GANState(step=jnp.zeros((), jnp.int32), generator=g_state, discriminator=d_state,
+                  ema=ema, auxiliary=aux)
 
 
 def _train_apply(module, model: ModelState, params, x, key):
@@ -88,186 +93,226 @@ def _train_apply(module, model: ModelState, params, x, key):
   return out, mutated['batch_stats']
 
 
-def make_train_step(config, generator, discriminator, loss: losses_lib.GANLoss,
-                    axis_name: Optional[str] = None, encoders=None):
+def _shard(axis_name):
+  """(this device's index, device count) along `axis_name`; (0, 1) without one."""
+  if axis_name is None:
+    return 0, 1
+  return jax.lax.axis_index(axis_name), jax.lax.axis_size(axis_name)
+
+
+def _local(tree, shard, count):
+  """This device's part of arrays drawn for all devices (leading axes split evenly)."""
+  return jax.tree.map(lambda x: x.reshape((count, -1) + x.shape[1:])[shard], tree)
+
+
+def _halves(tree, n):
+  return jax.tree.map(lambda x: x[:n], tree), jax.tree.map(lambda x: x[n:], tree)
+
+
+def make_train_step(config, family: gan.GAN, networks: gan.Networks,
+                    axis_name: Optional[str] = None):
   """The per-device step; with `axis_name` it averages grads, metrics and BN statistics over it.
 
-  Under pmap the generator must be built with the same `axis_name`, so that its BatchNorm uses
-  the statistics of the global batch. How labels and context enter (cGAN, AC-GAN, CC-GAN,
-  E-cGAN) is `conditioning.for_config(config)`; `encoders` are E-cGAN's.
+  Noise, fake labels and holes are drawn for the global batch and sliced, so any device count
+  sees the same ones; dropout and the penalties draw per device under pmap (`axis_name`).
   """
+  loss, penalties = losses_lib.LOSSES[config.loss], losses_lib.penalties(config)
   mean = (lambda tree: jax.lax.pmean(tree, axis_name)) if axis_name else (lambda tree: tree)
-  cond = conditioning_lib.for_config(config)
 
   def train_step(state: GANState, batch, key):
-    real = batch['image']
-    local_batch = real.shape[0]
+    shard, count = _shard(axis_name)
     key = jax.random.fold_in(key, state.step)
-    latent_key, key = jax.random.split(key)
-    # Noise, fake labels and holes are drawn for the global batch and sliced, so 1 and 8
-    # devices see the same ones; dropout and the penalty's mixing draw per device.
-    num_shards = jax.lax.axis_size(axis_name) if axis_name else 1
-    shard = jax.lax.axis_index(axis_name) if axis_name else 0
-
-    def draw_global(draw):
-      return jax.lax.dynamic_slice_in_dim(draw(num_shards * local_batch), shard * local_batch,
-                                          local_batch)
-
-    if cond.conditional:
-      latent_key, label_key, mask_key, labelled_dropout_key = jax.random.split(latent_key, 4)
-    z = draw_global(lambda n: jax.random.normal(latent_key, (n, config.latent_dim)))
-    fake_labels = masks = None
-    if cond.generator_label:
-      fake_labels = draw_global(lambda n: jax.random.randint(label_key, (n,), 0, cond.num_classes))
-    if cond.hole_size:
-      masks = draw_global(lambda n: conditioning_lib.random_masks(mask_key, n, cond.hole_size))
-    g_input = cond.generator_input(z, fake_labels, real, masks)
-    real_labels = batch['label'] if 'label' in batch else None
-    if axis_name:
-      key = jax.random.fold_in(key, shard)
-      if cond.conditional:
-        labelled_dropout_key = jax.random.fold_in(labelled_dropout_key, shard)
-    g_dropout_key, d_dropout_key, gp_dropout_key, gp_key, g_loss_key = jax.random.split(key, 5)
-
+    draw_key, key = jax.random.split(key)
+    draws = _local(family.draw(draw_key, count * len(batch['image'])), shard, count)
+    key = jax.random.fold_in(key, shard) if axis_name else key
+    keys = dict(zip(STEP_KEYS, jax.random.split(key, len(STEP_KEYS))))
     g, d = state.generator, state.discriminator
+    real, real_condition, fake_condition = batch['image'], family.condition(batch), family.condition(draws)
 
     def generate(params):
-      generated, batch_stats = _train_apply(generator, g, params, g_input, g_dropout_key)
-      return cond.compose(generated, real, masks), batch_stats
+      generated, stats = _train_apply(networks.generator, g, params,
+                                      family.generator_input(draws, batch), keys['g_dropout'])
+      return family.fake_images(generated, draws, batch), stats
 
     # One generator forward serves both updates: D trains on it, G back-propagates through it.
-    fake, g_vjp, g_batch_stats = jax.vjp(generate, g.params, has_aux=True)
+    fake, g_vjp, g_stats = jax.vjp(generate, g.params, has_aux=True)
 
-    def discriminate(params, images, labels, dropout_key):
-      outputs, batch_stats = _train_apply(discriminator, d, params,
-                                          cond.discriminator_input(images, labels), dropout_key)
-      return cond.heads(outputs), batch_stats
-
-    both_labels = None
-    if cond.discriminator_label or cond.auxiliary_classifier:
-      both_labels = jnp.concatenate([real_labels, fake_labels])
+    def discriminate(params, images, condition, key):
+      outputs, stats = _train_apply(networks.discriminator, d, params,
+                                    family.discriminator_input(images, condition), key)
+      return family.heads(outputs), stats
 
     def d_loss_fn(params):
       # Real and fake go through D as one batch (BatchNorm in D would normalise them jointly).
-      heads, d_batch_stats = discriminate(
-          params, jnp.concatenate([real, jax.lax.stop_gradient(fake)]), both_labels,
-          d_dropout_key)
-      real_heads = jax.tree.map(lambda x: x[:local_batch], heads)
-      fake_heads = jax.tree.map(lambda x: x[local_batch:], heads)
-      value = loss.d_loss(real_heads['adv'], fake_heads['adv'])
-      terms = {'d_adv_loss': value}
-      if cond.auxiliary_classifier:  # AC-GAN: D names the class of real and fake images
-        terms['d_class_loss'] = conditioning_lib.acgan_discriminator_class_loss(
-            real_heads['class'], real_labels, fake_heads['class'], fake_labels)
-        terms['d_class_accuracy'] = conditioning_lib.accuracy(real_heads['class'], real_labels)
-        value += cond.class_loss_weight * terms['d_class_loss']
-      if cond.semi_supervised:  # CC-GAN: D names the class of the few labelled images
-        labelled, _ = discriminate(params, batch['labelled_image'], None, labelled_dropout_key)
-        labels = batch['labelled_label']
-        terms['d_class_loss'] = conditioning_lib.cross_entropy(labelled['class'], labels)
-        terms['d_class_accuracy'] = conditioning_lib.accuracy(labelled['class'], labels)
-        value += terms['d_class_loss']
-      if loss.gradient_penalty:
-        critic = lambda x: discriminate(params, x, real_labels, gp_dropout_key)[0]['adv']
-        value += config.gradient_penalty_weight * losses_lib.gradient_penalty(
-            critic, real, jax.lax.stop_gradient(fake), gp_key)
-      return value, (real_heads['adv'], fake_heads['adv'], d_batch_stats, terms)
+      joint = jax.tree.map(lambda r, f: jnp.concatenate([r, f]), (real, real_condition),
+                           (jax.lax.stop_gradient(fake), fake_condition))
+      heads, stats = discriminate(params, *joint, keys['d_dropout'])
+      real_heads, fake_heads = _halves(heads, len(real))
+      adversarial = loss.d_loss(real_heads['adv'], fake_heads['adv'])
+      extra, terms = family.discriminator_terms(
+          real_heads, fake_heads, batch, draws,
+          lambda x, c: discriminate(params, x, c, keys['terms_dropout'])[0])
+      value = adversarial + extra
+      for (name, weight, penalty), k in zip(penalties, jax.random.split(keys['penalty'], len(penalties))):
+        mix_key, dropout_key = jax.random.split(k)
+        critic = lambda x: discriminate(params, x, real_condition, dropout_key)[0]['adv']
+        terms[name] = penalty(critic, real, jax.lax.stop_gradient(fake), mix_key)
+        value += weight * terms[name]
+      return value, (real_heads['adv'], fake_heads['adv'], stats, {'d_adv_loss': adversarial, **terms})
 
-    (d_loss, (real_logits, fake_logits, d_batch_stats, d_terms)), d_grads = jax.value_and_grad(
+    (d_loss, (real_logits, fake_logits, d_stats, d_terms)), d_grads = jax.value_and_grad(
         d_loss_fn, has_aux=True)(d.params)
     d_grads = mean(d_grads)
-    d = d.apply_gradients(grads=d_grads, batch_stats=mean(d_batch_stats))
+    d = d.apply_gradients(grads=d_grads, batch_stats=mean(d_stats))
 
     def g_loss_fn(images):
-      heads, _ = discriminate(d.params, images, fake_labels, g_loss_key)
-      value = loss.g_loss(heads['adv'])
-      terms = {'g_adv_loss': value}
-      if cond.auxiliary_classifier:
-        terms['g_class_loss'] = conditioning_lib.cross_entropy(heads['class'], fake_labels)
-        value += cond.class_loss_weight * terms['g_class_loss']
-      return value, terms
+      heads, _ = discriminate(d.params, images, fake_condition, keys['g_loss_dropout'])
+      adversarial = loss.g_loss(heads['adv'])
+      extra, terms = family.generator_terms(heads, draws)
+      return adversarial + extra, {'g_adv_loss': adversarial, **terms}
 
     (g_loss, g_terms), fake_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)
 
     def update_generator(g):
-      g_grads = mean(g_vjp(fake_grads)[0])
-      return g.apply_gradients(grads=g_grads), optax.tree.norm(g_grads)
+      grads = mean(g_vjp(fake_grads)[0])
+      return g.apply_gradients(grads=grads), optax.tree.norm(grads)
 
-    g = g.replace(batch_stats=g_batch_stats)
+    g = g.replace(batch_stats=g_stats)
     if config.n_critic == 1:
       g, g_grad_norm = update_generator(g)
     else:  # G learns on every n_critic-th step only
       g, g_grad_norm = jax.lax.cond(state.step % config.n_critic == config.n_critic - 1,
                                     update_generator, lambda g: (g, jnp.zeros(())), g)
-
     ema = state.ema
     if config.ema_decay > 0:
       decay = config.ema_decay
       ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, g.variables())
-
-    metrics = {
-        'd_loss': d_loss,
-        'g_loss': g_loss,
-        'd_real': losses_lib.discriminator_outputs(loss, real_logits),
-        'd_fake': losses_lib.discriminator_outputs(loss, fake_logits),
-        'd_grad_norm': optax.tree.norm(d_grads),
-        'g_grad_norm': g_grad_norm,
-    }
-    if cond.auxiliary_classifier or cond.semi_supervised:
-      metrics.update(d_terms, **g_terms)
-
-    e = state.encoders
-    if cond.encoders:  # IcGAN: E_z and E_y learn to invert this step's generated images
-      def encoder_loss_fn(params):
-        out = encoders.apply({'params': params}, jax.lax.stop_gradient(fake), train=True)
-        terms = {'encoder_z_loss': jnp.mean((out['z'] - z) ** 2),
-                 'encoder_label_loss': conditioning_lib.cross_entropy(out['label_logits'],
-                                                                      fake_labels)}
-        return terms['encoder_z_loss'] + terms['encoder_label_loss'], terms
-
-      (_, e_terms), e_grads = jax.value_and_grad(encoder_loss_fn, has_aux=True)(e.params)
-      e = e.apply_gradients(grads=mean(e_grads))
-      metrics.update(e_terms)
-
-    new_state = GANState(step=state.step + 1, generator=g, discriminator=d, ema=ema, encoders=e)
-    return new_state, mean(metrics)
+    auxiliary, aux_terms = family.update_auxiliary(networks.auxiliary, state.auxiliary, fake,
+                                                   draws, mean)
+    metrics = {'d_loss': d_loss, 'g_loss': g_loss,
+               'd_real': losses_lib.discriminator_outputs(loss, real_logits),
+               'd_fake': losses_lib.discriminator_outputs(loss, fake_logits),
+               'd_grad_norm': optax.tree.norm(d_grads), 'g_grad_norm': g_grad_norm,
+               **d_terms, **g_terms, **aux_terms}
+    return GANState(step=state.step + 1, generator=g, discriminator=d, ema=ema,
+                    auxiliary=auxiliary), mean(metrics)
 
   return train_step
 
 
-def scan_steps(train_step, unroll: bool = False):
-  """K steps in one call: batches carry a leading axis of K; metrics come back stacked (K,).
+def gather_batch(family: gan.GAN, data, order, step, key, axis_name=None):
+  """The batch of `step` on this device, gathered from the training split on the device.
+
+  `order` (steps per epoch, global batch) holds the image indices of every step of the epoch
+  (`data.epoch_order`); `data` is the family's `train_data` with uint8 images. The family's extra
+  batch is drawn for the global batch from fold_in(key, step) and sliced like the images.
+  """
+  shard, count = _shard(axis_name)
+  indices = _local(order[step % order.shape[0]], shard, count)
+  batch = {name: array[indices] for name, array in data['images'].items()}
+  batch['image'] = data_lib.to_float(batch['image'])
+  extra = family.extra_batch(data['pool'], jax.random.fold_in(key, step))
+  return {**batch, **_local(extra, shard, count)}
+
+
+def make_run(config, family: gan.GAN, num_steps: int, unroll: bool, axis_name=None):
+  """`run(state, data, order, keys) -> (state, metrics of shape (num_steps,))`: num_steps steps
+  from state.step, within one epoch. keys: {'train': the step's key, 'batches': the family's
+  extra batches' key}.
 
   XLA:CPU runs convolutions inside a while loop about ten times slower than outside one
-  (jax-ml/jax#12868), so with `unroll` the K steps become straight-line code instead of a loop.
+  (jax-ml/jax#12868), so with `unroll` the steps are straight-line code instead of a scan.
   """
+  networks = family.networks(axis_name)
+  train_step = make_train_step(config, family, networks, axis_name)
 
-  def step(key):
-    return lambda state, batch: train_step(state, batch, key)
+  def one_step(state, data, order, keys):
+    batch = gather_batch(family, data, order, state.step, keys['batches'], axis_name)
+    return train_step(state, batch, keys['train'])
 
-  def run(state, batches, key):
+  def run(state, data, order, keys):
     if not unroll:
-      return jax.lax.scan(step(key), state, batches)
-    num_steps = jax.tree.leaves(batches)[0].shape[0]
+      return jax.lax.scan(lambda s, _: one_step(s, data, order, keys), state, length=num_steps)
     metrics = []
-    for i in range(num_steps):
-      state, step_metrics = step(key)(state, jax.tree.map(lambda x: x[i], batches))
+    for _ in range(num_steps):
+      state, step_metrics = one_step(state, data, order, keys)
       metrics.append(step_metrics)
     return state, jax.tree.map(lambda *m: jnp.stack(m), *metrics)
 
   return run
 
 
-def compile_steps(config, mode: str):
-  """K fused steps of the configured GAN, jitted ('jit') or pmapped over local devices ('pmap')."""
-  axis_name = AXIS if mode == 'pmap' else None
-  generator, discriminator = models.build(config, axis_name)
-  train_step = make_train_step(config, generator, discriminator, losses_lib.LOSSES[config.loss],
-                               axis_name, models.build_encoders(config))
-  run = scan_steps(train_step, unroll=jax.default_backend() == 'cpu')
-  if mode == 'pmap':
-    return jax.pmap(run, axis_name=AXIS, in_axes=(0, 0, None), donate_argnums=(0,))
-  return jax.jit(run, donate_argnums=(0,))
+class Placement:
+  """Where the state, the training data and the epoch order live in each parallel mode, and the
+  compiled K-step call.
+
+  jit: one device. pmap: a copy of everything on each local device (leading device axis), the
+  batch split over them by `axis_index`. sharded: a 1-D mesh over all devices (of all
+  processes); state and data replicated, each step's indices, hence its batch, split over the
+  mesh by jit's partitioner.
+  """
+
+  def __init__(self, mode: str):
+    if mode not in PARALLEL_MODES:
+      raise ValueError(f'unknown parallel mode {mode!r}; allowed: {", ".join(PARALLEL_MODES)}')
+    self.mode = mode
+    self.num_shards = self.shard_count(mode)
+    if mode == 'sharded':
+      self.mesh = Mesh(np.asarray(jax.devices()), (AXIS,))
+      self.replicated = NamedSharding(self.mesh, PartitionSpec())
+      self.by_batch = NamedSharding(self.mesh, PartitionSpec(None, AXIS))
+
+  @staticmethod
+  def shard_count(mode) -> int:
+    """How many parts each global batch is split into."""
+    return 1 if mode == 'jit' else jax.device_count()
+
+  def _global(self, tree, sharding):
+    """Host arrays -> global arrays of `sharding`; every process passes the same values."""
+    return jax.tree.map(lambda x: jax.make_array_from_callback(
+        np.shape(x), sharding, lambda index: np.asarray(x)[index]), tree)
+
+  def put(self, tree):
+    """The state or the training data, placed for the step."""
+    if self.mode == 'pmap':
+      return jax_utils.replicate(tree)
+    if self.mode == 'sharded':
+      return self._global(tree, self.replicated)
+    return jax.device_put(tree)
+
+  def put_order(self, order):
+    if self.mode == 'pmap':
+      return jax_utils.replicate(order)
+    if self.mode == 'sharded':
+      return self._global(np.asarray(order), self.by_batch)
+    return jax.device_put(order)
+
+  def host(self, tree):
+    """One copy of a placed tree, as numpy (state for checkpoints and pictures, metrics)."""
+    if self.mode == 'pmap':
+      tree = jax.tree.map(lambda x: x[0], tree)
+    elif self.mode == 'sharded':
+      tree = jax.tree.map(lambda x: x.addressable_data(0), tree)
+    return jax.device_get(tree)
+
+  def one_copy(self, tree):
+    """One device's copy of a placed tree, left on the device (for sampling during training)."""
+    if self.mode == 'pmap':
+      return jax.tree.map(lambda x: x[0], tree)
+    if self.mode == 'sharded':
+      return jax.tree.map(lambda x: x.addressable_data(0), tree)
+    return tree
+
+  def compile(self, config, family, num_steps: int):
+    """The jitted or pmapped K-step call; the state argument is donated."""
+    unroll = jax.default_backend() == 'cpu'
+    if self.mode == 'pmap':
+      run = make_run(config, family, num_steps, unroll, AXIS)
+      return jax.pmap(run, axis_name=AXIS, in_axes=(0, 0, 0, None), donate_argnums=(0,))
+    run = make_run(config, family, num_steps, unroll)
+    if self.mode == 'sharded':
+      return jax.jit(run, out_shardings=(self.replicated, self.replicated), donate_argnums=(0,))
+    return jax.jit(run, donate_argnums=(0,))
 
 
 def generator_variables(state: GANState, use_ema: bool = False):

@@ -11,7 +11,11 @@ import jax
 import numpy as np
 import optax
 
-from gans import classifier, conditioning, data, plots, supervised, train_lib, trainer
+from gans.core import data
+from gans.core import step as step_lib
+from gans.core.families import ccgan
+from gans.evaluation import classifier, supervised
+from gans.run import datasets, pictures, runs
 
 BATCH = 1000
 
@@ -27,73 +31,71 @@ def _batched(fn, *arrays):
   return jax.tree.map(lambda *x: np.concatenate(x), *out)
 
 
-def inpaint(config, modules, state, images, seed=0):
+def inpaint(config, family, networks, state, images, seed=0):
   """(masks, in-painted float images) for float `images`, a random hole each (fold_in(seed))."""
-  cond = conditioning.for_config(config)
-  generator = train_lib.make_sampler(modules['generator'])
-  variables = train_lib.generator_variables(state)
+  generator = step_lib.make_sampler(networks.generator)
+  variables = step_lib.generator_variables(state)
   key = jax.random.key(seed)
-  masks = np.asarray(conditioning.random_masks(jax.random.fold_in(key, 0), len(images),
-                                               cond.hole_size))
+  masks = np.asarray(ccgan.random_masks(jax.random.fold_in(key, 0), len(images),
+                                        config.conditional.hole_size))
   z = np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (len(images), config.latent_dim)))
-  fill = lambda x, m, z: cond.compose(
-      generator(variables, cond.generator_input(z, images=x, masks=m)), x, m)
+
+  def fill(x, m, z):
+    draws, batch = {'z': z, 'mask': m}, {'image': x}
+    return family.fake_images(generator(variables, family.generator_input(draws, batch)), draws,
+                              batch)
+
   return masks, _batched(jax.jit(fill), images, masks, z)
 
 
-def discriminator_accuracy(config, modules, state, images, labels) -> float:
+def discriminator_accuracy(family, networks, state, images, labels) -> float:
   """CC-GAN's D as a K-class classifier: argmax of its class logits."""
-  cond = conditioning.for_config(config)
   variables = state.discriminator.variables()
-  logits = _batched(jax.jit(lambda x: cond.heads(modules['discriminator'].apply(
+  logits = _batched(jax.jit(lambda x: family.heads(networks.discriminator.apply(
       variables, x, train=False))['class']), images)
   return float(np.mean(logits.argmax(-1) == labels))
 
 
-def supervised_baseline(config, modules, images, labels, subset, num_steps, seed=0) -> dict:
+def supervised_baseline(config, networks, images, labels, subset, num_steps, seed=0) -> dict:
   """CC-GAN's D network trained from scratch on the labelled subset alone (same batch size,
   steps and optimiser): the accuracy semi-supervised training must beat."""
   tx = optax.adam(config.learning_rate, b1=config.b1, b2=config.b2)
-  return supervised.train_classifier(modules['discriminator'], tx, images[subset], labels[subset],
+  return supervised.train_classifier(networks.discriminator, tx, images[subset], labels[subset],
                                      num_steps, config.conditional.labelled_batch_size,
                                      jax.random.key(seed))
 
 
-def semi_supervised_report(config, modules, state, steps) -> dict:
+def semi_supervised_report(config, family, networks, state, steps) -> dict:
   """CC-GAN's D and the supervised-only baseline on the real test split."""
-  train_images, train_labels = data.load_split(config.dataset, 'train', config.data_dir)
-  test_images, test_labels = data.load_split(config.dataset, 'test', config.data_dir)
-  data_key = trainer.root_keys(config.seed)['data']
-  subset_key, _ = jax.random.split(jax.random.fold_in(data_key, trainer.LABELLED_STREAM))
-  cond = conditioning.for_config(config)
-  subset = conditioning.labelled_subset(train_labels, config.conditional.num_labelled,
-                                        cond.num_classes, subset_key)
+  train_images, train_labels = datasets.load_split(config.dataset, 'train', config.data_dir)
+  test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
+  subset = runs.labelled_subset(config, train_labels)
   test_x = data.to_float(test_images)
-  baseline = supervised_baseline(config, modules, train_images, train_labels, subset, steps)
+  baseline = supervised_baseline(config, networks, train_images, train_labels, subset, steps)
   baseline_state = state.replace(discriminator=state.discriminator.replace(
       params=baseline, batch_stats={}))
   return {'num_labelled': len(subset), 'steps': steps,
-          'ccgan_test_accuracy': discriminator_accuracy(config, modules, state, test_x,
+          'ccgan_test_accuracy': discriminator_accuracy(family, networks, state, test_x,
                                                         test_labels),
           'supervised_only_test_accuracy': discriminator_accuracy(
-              config, modules, baseline_state, test_x, test_labels)}
+              family, networks, baseline_state, test_x, test_labels)}
 
 
-def encode(config, modules, state, images):
+def encode(networks, state, images):
   """{'z', 'label'} of float `images` by E-cGAN's encoders."""
-  variables = {'params': state.encoders.params}
-  out = _batched(jax.jit(lambda x: modules['encoders'].apply(variables, x, train=False)), images)
+  variables = {'params': state.auxiliary.params}
+  out = _batched(jax.jit(lambda x: networks.auxiliary.apply(variables, x, train=False)), images)
   return {'z': out['z'], 'label': out['label_logits'].argmax(-1).astype(np.int32)}
 
 
-def reconstruct(config, modules, state, images, labels=None):
+def reconstruct(family, networks, state, images, labels=None):
   """G(E_z(x), y) with y = E_y(x), or the given `labels` (label swap)."""
-  codes = encode(config, modules, state, images)
-  cond = conditioning.for_config(config)
-  generator = train_lib.make_sampler(modules['generator'])
-  variables = train_lib.generator_variables(state)
+  codes = encode(networks, state, images)
+  generator = step_lib.make_sampler(networks.generator)
+  variables = step_lib.generator_variables(state)
   labels = codes['label'] if labels is None else labels
-  return _batched(jax.jit(lambda z, y: generator(variables, cond.generator_input(z, y))),
+  inputs = lambda z, y: family.generator_input({'z': z, 'label': y}, None)
+  return _batched(jax.jit(lambda z, y: generator(variables, inputs(z, y))),
                   codes['z'], labels), codes
 
 
@@ -101,19 +103,20 @@ def _evaluator_accuracy(evaluator, images, labels) -> float:
   return classifier.accuracy(evaluator, data.to_uint8(images), labels)
 
 
-def ccgan_report(config, modules, state, evaluator, num_images, output_dir, seed=0) -> dict:
+def ccgan_report(config, family, networks, state, evaluator, num_images, output_dir,
+                 seed=0) -> dict:
   """In-painting of `num_images` test images and the semi-supervised table; inpainting.png."""
-  test_images, test_labels = data.load_split(config.dataset, 'test', config.data_dir)
-  train_images, _ = data.load_split(config.dataset, 'train', config.data_dir)
+  test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
+  train_images, _ = datasets.load_split(config.dataset, 'train', config.data_dir)
   originals = data.to_float(test_images[:num_images])
   labels = test_labels[:num_images]
-  masks, filled = inpaint(config, modules, state, originals, seed)
+  masks, filled = inpaint(config, family, networks, state, originals, seed)
   in_hole = lambda x: x[masks].reshape(len(x), -1)
   hole_error = lambda x: float(np.mean((in_hole(x) - in_hole(originals)) ** 2))
   mean_fill = np.where(masks, data.to_float(train_images).mean(0), originals)
   report = {
       'model': 'ccgan', 'dataset': config.dataset, 'num_test_images': len(originals),
-      'classifier': {k: evaluator.info[k] for k in ('test_accuracy', 'code_version')},
+      'classifier': {k: evaluator.info[k] for k in ('test_accuracy', 'version')},
       'inpainting': {
           'hole_size': config.conditional.hole_size,
           'hole_mse': hole_error(filled),
@@ -122,27 +125,30 @@ def ccgan_report(config, modules, state, evaluator, num_images, output_dir, seed
           'evaluator_accuracy_masked': _evaluator_accuracy(
               evaluator, np.where(masks, 0.0, originals), labels),
           'evaluator_accuracy_original': _evaluator_accuracy(evaluator, originals, labels)},
-      'semi_supervised': semi_supervised_report(config, modules, state, int(state.step)),
+      'semi_supervised': semi_supervised_report(config, family, networks, state,
+                                                int(state.step)),
   }
   shown = slice(0, 10)
   grid = np.concatenate([np.where(masks[shown], -1.0, originals[shown]), filled[shown],
                          originals[shown]])
-  plots.save_grid(data.to_uint8(grid), os.path.join(output_dir, 'inpainting.png'), columns=10,
+  pictures.save_grid(data.to_uint8(grid), os.path.join(output_dir, 'inpainting.png'), columns=10,
                   title='rows: masked test images, in-painted, originals')
   return report
 
 
-def ecgan_report(config, modules, state, evaluator, num_images, output_dir) -> dict:
+def ecgan_report(config, family, networks, state, evaluator, num_images, output_dir,
+                 seed=0) -> dict:
   """Reconstruction and label swap of `num_images` test images; reconstructions.png,
   label_swap.png."""
-  test_images, test_labels = data.load_split(config.dataset, 'test', config.data_dir)
+  test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
   originals = data.to_float(test_images[:num_images])
   labels = test_labels[:num_images]
-  rebuilt, codes = reconstruct(config, modules, state, originals)
-  num_classes = conditioning.for_config(config).num_classes
+  del seed  # reconstruction draws nothing
+  rebuilt, codes = reconstruct(family, networks, state, originals)
+  num_classes = family.num_classes
   # Each image swapped to the class after its own: every target differs from the true label.
   targets = ((labels + 1) % num_classes).astype(np.int32)
-  swapped, _ = reconstruct(config, modules, state, originals, targets)
+  swapped, _ = reconstruct(family, networks, state, originals, targets)
   report = {
       'model': 'ecgan', 'dataset': config.dataset, 'num_test_images': len(originals),
       'reconstruction_mse': float(np.mean((rebuilt - originals) ** 2)),
@@ -152,16 +158,20 @@ def ecgan_report(config, modules, state, evaluator, num_images, output_dir) -> d
       'evaluator_agreement_swapped': _evaluator_accuracy(evaluator, swapped, targets),
   }
   shown = originals[:10]
-  plots.save_grid(data.to_uint8(np.concatenate([shown, rebuilt[:10]])),
+  pictures.save_grid(data.to_uint8(np.concatenate([shown, rebuilt[:10]])),
                   os.path.join(output_dir, 'reconstructions.png'), columns=10,
                   title='test images (top) and G(E_z(x), E_y(x))')
   rows = min(8, len(shown))
   every_class = np.tile(np.arange(num_classes, dtype=np.int32), rows)
-  swap_grid, _ = reconstruct(config, modules, state, np.repeat(shown[:rows], num_classes, 0),
+  swap_grid, _ = reconstruct(family, networks, state, np.repeat(shown[:rows], num_classes, 0),
                              every_class)
   swaps = swap_grid.reshape((rows, num_classes) + data.IMAGE_SHAPE)
   table = np.concatenate([shown[:rows, None], swaps], axis=1)
-  plots.save_grid(data.to_uint8(table.reshape((-1,) + data.IMAGE_SHAPE)),
+  pictures.save_grid(data.to_uint8(table.reshape((-1,) + data.IMAGE_SHAPE)),
                   os.path.join(output_dir, 'label_swap.png'), columns=num_classes + 1,
                   title='each row: a test image, then G(E_z(x), y) for y = 0, 1, ...')
   return report
+
+
+# The extra reports a family names in `reports`: name -> (output stem, report function).
+REPORTS = {'ccgan': ('eval', ccgan_report), 'icgan': ('eval_icgan', ecgan_report)}

@@ -10,10 +10,12 @@ import os
 
 import numpy as np
 
-from gans import classifier, data, metrics, plots
-from gans.errors import UsageError
+from gans.core import data, metrics
+from gans.core.errors import UsageError
+from gans.evaluation import classifier
+from gans.run import datasets, pictures
 
-MIN_SAMPLES = 100  # below this the k-NN manifolds and covariances say little
+MIN_SAMPLES = metrics.MIN_SAMPLES
 MEMORISATION_QUERIES = 1000  # samples (and test images) whose nearest train image is searched
 
 
@@ -63,7 +65,7 @@ def load_samples(path, num_classes):
   return images, None if labels is None else as_labels(labels, len(images), num_classes)
 
 
-def _check_count(num_samples):
+def check_count(num_samples):
   if num_samples < MIN_SAMPLES:
     raise UsageError(f'{num_samples} samples are too few to score; at least {MIN_SAMPLES} needed')
 
@@ -103,10 +105,10 @@ def evaluate(images, labels, dataset, data_dir=None, classifier_dir=None, seed=0
   num_classes = data.get_info(dataset).num_classes
   images = as_images(images)
   labels = None if labels is None else as_labels(labels, len(images), num_classes)
-  _check_count(len(images))
+  check_count(len(images))
   evaluator = classifier.get_evaluator(dataset, data_dir, classifier_dir)
-  train_images, train_labels = data.load_split(dataset, 'train', data_dir)
-  test_images, _ = data.load_split(dataset, 'test', data_dir)
+  train_images, train_labels = datasets.load_split(dataset, 'train', data_dir)
+  test_images, _ = datasets.load_split(dataset, 'test', data_dir)
   _, test_features = evaluator.predict(test_images)
   test_mean, test_cov = metrics.feature_statistics(test_features)
   test = {'features': test_features, 'mean': test_mean, 'cov': test_cov}
@@ -124,7 +126,7 @@ def evaluate(images, labels, dataset, data_dir=None, classifier_dir=None, seed=0
   real_scores['nearest_train_distance_p5'] = float(np.percentile(real_nearest, 5))
   real_extras['nearest'] = real_nearest
   report = {'dataset': dataset, 'num_samples': len(images),
-            'classifier': {k: evaluator.info[k] for k in ('test_accuracy', 'code_version')},
+            'classifier': {k: evaluator.info[k] for k in ('test_accuracy', 'version')},
             'samples': sample_scores, 'real': real_scores}
   figures = {'samples': sample_extras, 'real': real_extras, 'images': images,
              'train_images': train_images, 'labels': labels}
@@ -157,7 +159,7 @@ def format_nested(report, indent='') -> str:
   return '\n'.join(lines)
 
 
-def _write_json(report, output_dir, stem):
+def write_json(report, output_dir, stem):
   os.makedirs(output_dir, exist_ok=True)
   tmp = os.path.join(output_dir, f'{stem}.json.tmp')
   with open(tmp, 'w') as f:
@@ -167,59 +169,16 @@ def _write_json(report, output_dir, stem):
 
 def write_outputs(report, figures, output_dir, stem='eval'):
   """`<stem>.json` and the figures (class histogram, confusion matrix, nearest neighbours)."""
-  _write_json(report, output_dir, stem)
+  write_json(report, output_dir, stem)
   samples, real = figures['samples'], figures['real']
-  plots.save_class_histogram(samples['class_counts'], real['class_counts'],
+  pictures.save_class_histogram(samples['class_counts'], real['class_counts'],
                              os.path.join(output_dir, f'{stem}_class_histogram.png'))
-  plots.save_nearest_neighbour_figure(samples['nearest'], real['nearest'], figures['images'],
+  pictures.save_nearest_neighbour_figure(samples['nearest'], real['nearest'], figures['images'],
                                       figures['train_images'],
                                       os.path.join(output_dir, f'{stem}_nearest_neighbours.png'))
   if 'confusion' in samples:
-    plots.save_confusion_matrix(samples['confusion'],
+    pictures.save_confusion_matrix(samples['confusion'],
                                 os.path.join(output_dir, f'{stem}_confusion.png'))
-
-
-def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifier_dir=None,
-                     dataset=None):
-  """Scores the latest checkpoint: eval[_ema].json + figures in `workdir`.
-
-  Noise-driven generators (and their EMA when kept) are scored on `num_samples` samples, a
-  label model's with balanced labels (conditional accuracy, confusion); a CC-GAN on in-painted
-  test images and its semi-supervised accuracy; an E-cGAN also on reconstruction and label swap.
-  `dataset` scores against another dataset of as many classes as the run's own.
-  """
-  from gans import conditional_eval, sampling, train_lib  # JAX models: only to score a workdir
-  _check_count(num_samples)
-  config, modules, state = sampling.load_run(workdir)
-  config.data_dir = data_dir or config.data_dir
-  if dataset and dataset != config.dataset:
-    ours, theirs = data.get_info(config.dataset).num_classes, data.get_info(dataset).num_classes
-    if ours != theirs:
-      raise UsageError(f'workdir {workdir!r} holds a {config.model} of {config.dataset} '
-                       f'({ours} classes); --dataset {dataset} has {theirs}')
-    config.dataset = dataset
-  if config.model == 'ccgan':
-    evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
-    report = conditional_eval.ccgan_report(config, modules, state, evaluator, num_samples,
-                                           workdir, seed)
-    _write_json(report, workdir, 'eval')
-    return {'eval': report}
-  results = {}
-  versions = [('eval', False)] + ([('eval_ema', True)] if config.ema_decay else [])
-  for stem, use_ema in versions:
-    variables = train_lib.generator_variables(state, use_ema)
-    images, labels = sampling.generate(modules['generator'], variables, config, num_samples, seed)
-    report, figures = evaluate(images, labels, config.dataset, config.data_dir, classifier_dir,
-                               seed)
-    write_outputs(report, figures, workdir, stem)
-    results[stem] = report
-  if config.model == 'ecgan':
-    evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
-    report = conditional_eval.ecgan_report(config, modules, state, evaluator, num_samples,
-                                           workdir)
-    _write_json(report, workdir, 'eval_icgan')
-    results['eval_icgan'] = report
-  return results
 
 
 def evaluate_file(path, dataset, seed=0, data_dir=None, classifier_dir=None, output_dir=None):
@@ -236,7 +195,7 @@ class TrainingMonitor:
 
   def __init__(self, dataset, data_dir, classifier_dir, noise):
     self.evaluator = classifier.get_evaluator(dataset, data_dir, classifier_dir)
-    test_images, _ = data.load_split(dataset, 'test', data_dir)
+    test_images, _ = datasets.load_split(dataset, 'test', data_dir)
     _, test_features = self.evaluator.predict(test_images)
     self.test_mean, self.test_cov = metrics.feature_statistics(test_features)
     self.noise = noise

@@ -1,25 +1,29 @@
-"""Supervised training of a classifier network on images resident on the device: CC-GAN's
-supervised-only baseline and the augmentation experiment's classifiers. (The evaluator
-classifier keeps its own loop in `gans.classifier`: its weights are cached under a hash of that
-file's code.)"""
+"""The one supervised training loop: the evaluator classifiers, CC-GAN's supervised-only
+baseline and the augmentation experiment's classifiers, on images resident on the device."""
 import functools
+import time
 
 import jax
 import jax.numpy as jnp
 import optax
+from absl import logging
+from tqdm import tqdm
 
-from gans import data
+from gans.core import data
+
+LOG_EVERY_SECONDS = 30  # without a terminal, a progress line at least this often
 
 
 def train_classifier(network, tx, images, labels, num_steps, batch_size, key,
-                     logits_of=lambda outputs: outputs):
+                     logits_of=lambda outputs: outputs, description=None):
   """Params of `network` after `num_steps` steps of `tx` on the cross-entropy of minibatches
   drawn uniformly (with replacement) from uint8 `images` (N, 28, 28[, 1]) and int `labels`.
 
   `key` gives the initialisation, the minibatch indices and dropout, each from its own stream
   folded with the step. `logits_of` picks the logits from the network's outputs. One jitted
   call per step: XLA:CPU runs convolutions in a `lax.scan` loop about ten times slower
-  (jax-ml/jax#12868, see `gans.train_lib.scan_steps`).
+  (jax-ml/jax#12868). With a `description`, progress shows as a bar on a terminal and as a log
+  line every LOG_EVERY_SECONDS otherwise.
   """
   init_key, batch_key, dropout_key = jax.random.split(key, 3)
   params = network.init(init_key, jnp.zeros((1,) + data.IMAGE_SHAPE), train=False)['params']
@@ -29,7 +33,7 @@ def train_classifier(network, tx, images, labels, num_steps, batch_size, key,
   @functools.partial(jax.jit, donate_argnums=(0, 1))
   def step(params, opt_state, images, labels, i):
     pick = jax.random.randint(jax.random.fold_in(batch_key, i), (batch_size,), 0, len(images))
-    x = images[pick].astype(jnp.float32) / 127.5 - 1.0  # data.to_float, on the device
+    x = data.to_float(images[pick])
 
     def loss_fn(params):
       outputs = network.apply({'params': params}, x, train=True,
@@ -41,6 +45,35 @@ def train_classifier(network, tx, images, labels, num_steps, batch_size, key,
     return optax.apply_updates(params, updates), opt_state
 
   opt_state = tx.init(params)
+  progress = Progress(description, num_steps) if description else None
   for i in range(num_steps):
     params, opt_state = step(params, opt_state, images, labels, i)
+    if progress:
+      progress.update(i + 1)
+  if progress:
+    progress.close()
   return params
+
+
+class Progress:
+  """A tqdm bar on a terminal; elsewhere an INFO line at least every LOG_EVERY_SECONDS."""
+
+  def __init__(self, description, total, unit='step'):
+    self.description, self.total, self.unit = description, total, unit
+    self.bar = tqdm(total=total, desc=description, unit=unit, disable=None)
+    self.started = self.last_line = time.perf_counter()
+    self.done = 0
+
+  def update(self, done):
+    self.bar.update(done - self.done)
+    self.done = done
+    now = time.perf_counter()
+    if self.bar.disable and now - self.last_line >= LOG_EVERY_SECONDS:
+      self.last_line = now
+      logging.info('%s: %d of %d %ss (%.0f s)', self.description, done, self.total, self.unit,
+                   now - self.started)
+
+  def close(self):
+    self.bar.close()
+    logging.info('%s: %d %ss in %.0f s', self.description, self.done, self.unit,
+                 time.perf_counter() - self.started)

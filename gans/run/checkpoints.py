@@ -20,7 +20,7 @@ import numpy as np
 import orbax.checkpoint as ocp
 from absl import logging
 
-from gans.errors import StorageError, UsageError
+from gans.core.errors import StorageError, UsageError
 
 MAX_TO_KEEP = 3
 DAMAGED_DIR = 'damaged_checkpoints'

@@ -1,6 +1,5 @@
 """The pictures of a run: sample grids, the progress GIF, and loss / D-output curves."""
 import glob
-import json
 import os
 
 import matplotlib
@@ -43,21 +42,15 @@ def save_gif(frame_paths, path: str, ms_per_frame: int = 400):
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
 
 
-def read_metrics(path: str, key: str = 'd_loss'):
-  """The lines of a metrics.jsonl that hold `key` (default: the training lines), in order."""
-  if not os.path.exists(path):
-    return []
-  with open(path) as f:
-    rows = [json.loads(line) for line in f if line.strip()]
-  return [r for r in rows if key in r]
-
-
-CURVES = [  # (file, metrics, their labels, y axis); a file is drawn when its run logs its metrics
+# (file, metrics, their labels, y axis, extra: the file is drawn when the run logs one of the
+# metrics that are not its first two, or when there are just two); losses are the sum of their
+# terms, so loss_terms.png is drawn only for runs with terms beside the adversarial ones.
+CURVES = [
     ('losses.png', ('d_loss', 'g_loss'), ('D loss', 'G loss'), 'loss'),
     ('dx_dgz.png', ('d_real', 'd_fake'), ('D(x)', 'D(G(z))'), 'discriminator output'),
-    # AC-GAN's four terms; CC-GAN's D has no class term on fakes and G none at all.
-    ('loss_terms.png', ('d_adv_loss', 'd_class_loss', 'g_adv_loss', 'g_class_loss'),
-     ('D real/fake', 'D class', 'G real/fake', 'G class'), 'loss'),
+    ('loss_terms.png', ('d_adv_loss', 'g_adv_loss', 'd_class_loss', 'g_class_loss',
+                        'd_gradient_penalty'),
+     ('D real/fake', 'G real/fake', 'D class', 'G class', 'D gradient penalty'), 'loss'),
     ('encoder_losses.png', ('encoder_z_loss', 'encoder_label_loss'),
      ('E_z: mean squared error of z', 'E_y: cross-entropy of y'), 'loss'),
 ]
@@ -70,7 +63,8 @@ def save_curves(rows, workdir: str):
   steps = [r['step'] for r in rows]
   for filename, keys, labels, ylabel in CURVES:
     present = [(key, label) for key, label in zip(keys, labels) if key in rows[0]]
-    if not present:
+    wanted = keys[2:] or keys
+    if not any(key in rows[0] for key in wanted):
       continue
     fig, ax = plt.subplots(figsize=(7, 4))
     for key, label in present:
@@ -84,14 +78,18 @@ def save_curves(rows, workdir: str):
     plt.close(fig)
 
 
-def refresh_run_pictures(workdir: str):
-  """Rebuilds progress.gif from samples/*.png and the curves (and fid.png) from metrics.jsonl."""
+def save_run_curves(rows, workdir: str):
+  """The curves (and fid.png) of a run from its metrics rows, kept in memory by the writer so
+  that an epoch's pictures cost the same at epoch 1 and epoch 200."""
+  save_curves([r for r in rows if 'd_loss' in r], workdir)
+  save_metric_curve(rows, 'eval_fid', 'Fréchet distance (evaluator features)',
+                    os.path.join(workdir, 'fid.png'))
+
+
+def save_progress_gif(workdir: str):
+  """progress.gif from samples/*.png; written once when a run stops, not every epoch."""
   save_gif(sorted(glob.glob(os.path.join(workdir, 'samples', '*.png'))),
            os.path.join(workdir, 'progress.gif'))
-  metrics_path = os.path.join(workdir, 'metrics.jsonl')
-  save_curves(read_metrics(metrics_path), workdir)
-  save_metric_curve(read_metrics(metrics_path, 'eval_fid'), 'eval_fid',
-                    'Fréchet distance (evaluator features)', os.path.join(workdir, 'fid.png'))
 
 
 def save_class_histogram(sample_counts, real_counts, path):
@@ -163,3 +161,21 @@ def save_metric_curve(rows, key, label, path):
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   plt.close(fig)
+
+
+class Grid:
+  """The fixed inputs of a run's per-epoch sample grid, as its family lays it out."""
+
+  def __init__(self, family, fixed_z, images):
+    self.family, self.images = family, images
+    self.inputs, self.columns = family.grid_inputs(fixed_z, images)
+
+  def images_of(self, sample) -> np.ndarray:
+    """uint8 images of the grid; `sample(inputs) -> float images` runs the generator."""
+    rows = self.family.grid_rows(np.asarray(sample(self.inputs)), self.inputs, self.images)
+    return np.clip(np.round((np.asarray(rows, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
+
+  def save(self, sample, workdir, step, steps_per_epoch):
+    """samples/step_XXXXXXX.png."""
+    save_grid(self.images_of(sample), os.path.join(workdir, 'samples', f'step_{step:07d}.png'),
+              title=f'epoch {step / steps_per_epoch:.2f}, step {step}', columns=self.columns)

@@ -1,4 +1,4 @@
-"""The conditional family around the MLP or DCGAN backbones (`config.conditional.backbone`).
+"""The networks of the conditional families around the MLP or DCGAN backbones.
 
 - cGAN (Mirza & Osindero 2014): G(z, y) and D(x, y) with one-hot labels; G's input vector is
   [z, onehot(y)]; D sees the one-hot appended to the flattened image (MLP) or as K constant
@@ -10,17 +10,11 @@
 - E-cGAN / IcGAN (Perarnau et al. 2016): the cGAN plus encoders E_z(x) -> z and E_y(x) -> y.
 
 The backbones are the unconditional families' own modules; what the heads mean and how the
-labels enter the losses is `gans.conditioning`'s.
+labels enter the losses is the families' (`gans.core.families`).
 """
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
-
-from gans import data
-from gans.models import dcgan, mlp
-
-BACKBONES = {'mlp': mlp, 'dcgan': dcgan}
-MODELS = ('cgan', 'acgan', 'ccgan', 'ecgan')
 
 
 class ConditionalGenerator(nn.Module):
@@ -65,29 +59,3 @@ class Encoders(nn.Module):
   def __call__(self, images, *, train):
     return {'z': self.z_encoder(images, train=train),
             'label_logits': self.label_encoder(images, train=train)}
-
-
-def num_classes(config) -> int:
-  return data.get_info(config.dataset).num_classes
-
-
-def build(config, axis_name=None):
-  """(G, D) of `config.model` on the backbone `config.conditional.backbone`."""
-  backbone = BACKBONES[config.conditional.backbone]
-  k = num_classes(config)
-  outputs = {'acgan': 1 + k, 'ccgan': k}.get(config.model, 1)
-  generator, discriminator = backbone.build(config, axis_name, discriminator_outputs=outputs)
-  generator = ConditionalGenerator(generator, k)
-  if config.model in ('cgan', 'ecgan'):
-    discriminator = ConditionalDiscriminator(discriminator, k,
-                                             label_maps=config.conditional.backbone == 'dcgan')
-  return generator, discriminator
-
-
-def build_encoders(config):
-  """E-cGAN's encoders; None for the other models."""
-  if config.model != 'ecgan':
-    return None
-  _, template = BACKBONES[config.conditional.backbone].build(config)
-  return Encoders(template.clone(dropout_rate=0.0, outputs=config.latent_dim),
-                  template.clone(dropout_rate=0.0, outputs=num_classes(config)))

@@ -15,8 +15,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gans import data
-from gans.errors import UsageError
+from gans.core import data
+from gans.core.errors import UsageError
 
 DIM = int(np.prod(data.IMAGE_SHAPE))
 
@@ -99,10 +99,3 @@ class Generator(nn.Module):
                                     labels[:, None, None], axis=1)[:, 0]
     x = projected + mean[labels] + jnp.sqrt(noise_variance[labels])[:, None] * eps
     return x.reshape((-1,) + data.IMAGE_SHAPE)
-
-
-def build(config, axis_name=None):
-  """(Generator, None): PPCA has no discriminator."""
-  del axis_name
-  k = data.get_info(config.dataset).num_classes if config.ppca.class_conditional else 0
-  return Generator(config.ppca.components, k), None

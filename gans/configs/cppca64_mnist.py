@@ -1,0 +1,16 @@
+"""Class-conditional PPCA, k = 64 per class, on MNIST: results/cppca64_mnist.
+
+One PPCA per class, sampled like a cGAN: the closed-form baseline of the conditional GANs. k = 64 is
+the seed's "about 64 components", where the component sweep (results/ppca_sweep_mnist) finds sample
+quality levelling off. A fit has no epochs, batches or learning rate.
+"""
+from gans.configs import default
+
+
+def get_config():
+  config = default.get_config()
+  config.model = 'ppca'
+  config.dataset = 'mnist'
+  config.ppca.components = 64
+  config.ppca.class_conditional = True
+  return config

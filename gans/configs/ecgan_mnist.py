@@ -1,0 +1,16 @@
+"""E-cGAN, MLP backbone, on MNIST for 25 epochs: results/ecgan_mnist.
+
+The backbone's seed settings (`conditional.backbone = 'mlp'`, the default: learning rate 2e-4, batch
+128); every member of the conditional family trains the same 25 epochs, so their rows in
+results/REPORT.md compare at one length. The cGAN trains beside its image encoders E_z and E_y
+(IcGAN), which the evaluation uses for reconstruction and label swap.
+"""
+from gans.configs import default
+
+
+def get_config():
+  config = default.get_config()
+  config.model = 'ecgan'
+  config.dataset = 'mnist'
+  config.num_epochs = 25
+  return config

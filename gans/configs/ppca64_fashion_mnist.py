@@ -1,0 +1,16 @@
+"""PPCA with k = 64 components on Fashion-MNIST: results/ppca64_fashion_mnist.
+
+The closed-form baseline of the unconditional GANs. k = 64 is the seed's "about 64 components", kept
+as on MNIST, though the component sweep (results/ppca_sweep_fashion_mnist) finds samples still
+improving up to k = 256. A fit has no epochs, batches or learning rate.
+"""
+from gans.configs import default
+
+
+def get_config():
+  config = default.get_config()
+  config.model = 'ppca'
+  config.dataset = 'fashion_mnist'
+  config.ppca.components = 64
+  config.ppca.class_conditional = False
+  return config

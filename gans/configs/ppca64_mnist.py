@@ -1,0 +1,16 @@
+"""PPCA with k = 64 components on MNIST: results/ppca64_mnist.
+
+The closed-form baseline of the unconditional GANs. k = 64 is the seed's "about 64 components",
+where the component sweep (results/ppca_sweep_mnist) finds sample quality levelling off. A fit has
+no epochs, batches or learning rate.
+"""
+from gans.configs import default
+
+
+def get_config():
+  config = default.get_config()
+  config.model = 'ppca'
+  config.dataset = 'mnist'
+  config.ppca.components = 64
+  config.ppca.class_conditional = False
+  return config

@@ -1,0 +1,145 @@
+"""The unconditional GAN (Goodfellow et al. 2014) on the MLP or DCGAN backbone, and the protocol
+every family follows.
+
+A family is what differs between GANs, as data and small functions that the one shared step
+(`gans.core.step`) calls: the arrays a run keeps on the device, the random inputs drawn each step
+and how they are fed to G and D, what D's outputs mean, D's and G's extra loss terms, an
+auxiliary network trained beside them, how it samples and how its grid looks. A new family is a
+subclass overriding what differs, in a file of its own, plus one line in the registry
+(`gans.core.families`).
+
+The base class also carries the label machinery that the label families (cGAN, AC-GAN, E-cGAN,
+class-conditional PPCA) switch on with `label_model`: G(z, y) with y drawn uniformly for fakes,
+balanced labels when sampling, one grid row per class.
+"""
+from typing import NamedTuple, Optional
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gans.core.models import dcgan, mlp
+
+BACKBONES = {'mlp': mlp, 'dcgan': dcgan}
+# The seed hyper-parameters of each backbone, for config fields left as None.
+BACKBONE_DEFAULTS = {
+    'mlp': {'learning_rate': 2e-4, 'batch_size': 128},
+    'dcgan': {'learning_rate': 1e-4, 'batch_size': 256},
+}
+GRID_COLUMNS = 8
+
+
+class Networks(NamedTuple):
+  generator: nn.Module
+  discriminator: Optional[nn.Module]  # None: fitted in closed form (PPCA)
+  auxiliary: Optional[nn.Module] = None  # trained beside G and D by `update_auxiliary`
+
+
+class GAN:
+  """G(z) against D(x) with one real/fake logit."""
+  label_model = False  # G takes a label; samples carry labels
+  samples_from_noise = True  # False: G needs more than noise (CC-GAN in-paints given images)
+  closed_form = False  # True: fitted once by the training layer instead of trained by steps
+  reports = ()  # names of the reports of gans.evaluation.conditional this family asks for
+
+  def __init__(self, config, backbone: str, num_classes: int):
+    self.config, self.backbone, self.num_classes = config, backbone, num_classes
+    self.latent_dim = config.latent_dim
+
+  # ---- networks
+  def discriminator_outputs(self) -> int:
+    return 1
+
+  def networks(self, axis_name=None) -> Networks:
+    """`axis_name`: the pmap axis over which G's BatchNorm averages its batch statistics."""
+    generator, discriminator = BACKBONES[self.backbone].build(
+        self.config, axis_name, discriminator_outputs=self.discriminator_outputs())
+    return Networks(generator, discriminator)
+
+  # ---- data kept on the device
+  def train_data(self, images, labels, key) -> dict:
+    """{'images': per-image arrays the step's batches are gathered from, 'pool': other arrays
+    `extra_batch` draws from}. `key` is the run's own for choosing data (CC-GAN's subset)."""
+    del key
+    per_image = {'image': images, 'label': labels} if self.label_model else {'image': images}
+    return {'images': per_image, 'pool': {}}
+
+  def extra_batch(self, pool, key) -> dict:
+    """Arrays added to every step's batch, drawn for the global batch from `pool`."""
+    del pool, key
+    return {}
+
+  # ---- inputs of a step
+  def draw(self, key, num) -> dict:
+    """The random inputs of `num` fakes (the global batch): noise, and fake labels."""
+    z_key, label_key = jax.random.split(key)
+    draws = {'z': jax.random.normal(z_key, (num, self.latent_dim))}
+    if self.label_model:
+      draws['label'] = jax.random.randint(label_key, (num,), 0, self.num_classes)
+    return draws
+
+  def generator_input(self, draws, batch):
+    del batch
+    return {'z': draws['z'], 'label': draws['label']} if self.label_model else draws['z']
+
+  def fake_images(self, generated, draws, batch):
+    """What D sees as fake: G's output, or G's pixels in the real context (CC-GAN)."""
+    del draws, batch
+    return generated
+
+  def condition(self, inputs):
+    """What D is told beside an image of a batch or of draws: None, or its label (cGAN)."""
+    del inputs
+    return None
+
+  def discriminator_input(self, images, condition):
+    del condition
+    return images
+
+  def heads(self, outputs) -> dict:
+    """D's raw outputs as {'adv': real/fake logits (B,)[, 'class': class logits (B, K)]}."""
+    return {'adv': outputs}
+
+  # ---- extra loss terms: (value added to the loss, metrics to log)
+  def discriminator_terms(self, real_heads, fake_heads, batch, draws, discriminate):
+    """`discriminate(images, condition) -> heads` runs D in training mode on other images."""
+    del real_heads, fake_heads, batch, draws, discriminate
+    return 0.0, {}
+
+  def generator_terms(self, fake_heads, draws):
+    del fake_heads, draws
+    return 0.0, {}
+
+  # ---- auxiliary network
+  def update_auxiliary(self, module, state, fake, draws, mean):
+    """A step of the auxiliary network on this step's fakes; (state, metrics). `mean` averages
+    over devices."""
+    del module, fake, draws, mean
+    return state, {}
+
+  # ---- sampling and pictures
+  def balanced_labels(self, start, num) -> np.ndarray:
+    """Labels start, start + 1, ... modulo K: every class equally often."""
+    return ((start + np.arange(num)) % self.num_classes).astype(np.int32)
+
+  def noise_inputs(self, z, start=0):
+    """G's input for noise z, the samples numbered from `start` (labels cycle through classes)."""
+    if self.label_model:
+      return {'z': z, 'label': self.balanced_labels(start, len(z))}
+    return z
+
+  def grid_inputs(self, z, images):
+    """(G's inputs for the per-epoch grid, its columns): 8 columns of fixed noise; a label model
+    has a row per class with the same noise down each column."""
+    del images
+    if not self.label_model:
+      return z, GRID_COLUMNS
+    columns = max(1, len(z) // self.num_classes)
+    labels = np.repeat(np.arange(self.num_classes, dtype=np.int32), columns)
+    return {'z': jnp.tile(z[:columns], (self.num_classes, 1)), 'label': labels}, columns
+
+  def grid_rows(self, generated, inputs, images):
+    """The grid's images, row after row, float in [-1, 1]."""
+    del inputs, images
+    return generated

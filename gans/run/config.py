@@ -1,0 +1,114 @@
+"""Validation of a run's config: every bad value is refused with one line before anything runs.
+
+`resolve` returns a copy with the backbone's seed values in the fields left as None, so the
+rest of the code reads a complete config.
+"""
+import jax
+import ml_collections
+
+from gans.core import data, families, metrics
+from gans.core import losses
+from gans.core import step as step_lib
+from gans.core.errors import UsageError
+from gans.core.models import dcgan, ppca
+
+PARALLEL_MODES = ('auto',) + step_lib.PARALLEL_MODES
+
+
+def _choose(name, value, allowed):
+  if value not in allowed:
+    raise UsageError(f'unknown {name} {value!r}; allowed: {", ".join(allowed)}')
+
+
+def _positive_int(name, value):
+  if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+    raise UsageError(f'{name} must be a positive integer, got {value!r}')
+
+
+def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
+  """A validated copy with the backbone's seed values in the fields left as None."""
+  config = ml_collections.ConfigDict(config.to_dict())
+  _choose('model', config.model, families.MODELS)
+  _choose('dataset', config.dataset, data.DATASETS)
+  _choose('loss', config.loss, losses.LOSSES)
+  _choose('parallel mode', config.parallel, PARALLEL_MODES)
+  _choose('dcgan.transposed_conv', config.dcgan.transposed_conv, dcgan.TRANSPOSED_CONVS)
+  _choose('dcgan.conv_input_grad', config.dcgan.conv_input_grad, dcgan.CONV_INPUT_GRADS)
+  _choose('conditional.backbone', config.conditional.backbone, families.BACKBONES)
+  for field in ('checkpoint_every_steps', 'log_every_steps', 'num_sample_images'):
+    _positive_int(field, config[field])
+  if families.uses_section(config, 'ppca'):
+    return _resolve_ppca(config)
+  for field, value in families.gan.BACKBONE_DEFAULTS[families.backbone(config)].items():
+    if config[field] is None:
+      config[field] = value
+  for field in ('num_epochs', 'batch_size', 'latent_dim', 'steps_per_call', 'n_critic'):
+    _positive_int(field, config[field])
+  if config.num_steps is not None:
+    _positive_int('num_steps', config.num_steps)
+  if not isinstance(config.eval_every_steps, int) or config.eval_every_steps < 0:
+    raise UsageError(f'eval_every_steps must be 0 (off) or a positive integer, got '
+                     f'{config.eval_every_steps!r}')
+  if config.eval_every_steps and not families.build(config).samples_from_noise:
+    raise UsageError(f'eval_every_steps is for models that sample from noise; a {config.model} '
+                     f'does not, and is scored by evaluate.py')
+  if config.eval_every_steps and not (isinstance(config.eval_num_samples, int)
+                                      and config.eval_num_samples >= metrics.MIN_SAMPLES):
+    raise UsageError(f'eval_num_samples must be an integer >= {metrics.MIN_SAMPLES}, got '
+                     f'{config.eval_num_samples!r}')
+  if not config.learning_rate > 0:
+    raise UsageError(f'learning_rate must be positive, got {config.learning_rate!r}')
+  if not 0 <= config.ema_decay < 1:
+    raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
+  if families.uses_section(config, 'conditional'):
+    _check_conditional(config.conditional)
+  if config.checkpoint_every_steps % config.log_every_steps:
+    raise UsageError(f'checkpoint_every_steps ({config.checkpoint_every_steps}) must be a multiple '
+                     f'of log_every_steps ({config.log_every_steps}) so resumed logs are exact')
+  return config
+
+
+def _resolve_ppca(config):
+  """PPCA has no steps, batches or optimiser; its noise (z, eps) sets latent_dim."""
+  k = config.ppca.components
+  if not isinstance(k, int) or not 0 < k < ppca.DIM:
+    raise UsageError(f'ppca.components must be an integer in [1, {ppca.DIM - 1}], got {k!r}')
+  if not isinstance(config.ppca.class_conditional, bool):
+    raise UsageError(f'ppca.class_conditional must be true or false, got '
+                     f'{config.ppca.class_conditional!r}')
+  if config.eval_every_steps:
+    raise UsageError('eval_every_steps: a ppca is fitted in one closed-form step; score it with '
+                     'evaluate.py')
+  config.latent_dim = k + ppca.DIM
+  return config
+
+
+def _check_conditional(c):
+  side = data.IMAGE_SHAPE[0]
+  if not isinstance(c.hole_size, int) or not 0 < c.hole_size < side:
+    raise UsageError(f'conditional.hole_size must be an integer in [1, {side - 1}], got '
+                     f'{c.hole_size!r}')
+  for field in ('num_labelled', 'labelled_batch_size'):
+    _positive_int(f'conditional.{field}', c[field])
+  if not c.class_loss_weight >= 0:
+    raise UsageError(f'conditional.class_loss_weight must be >= 0, got {c.class_loss_weight!r}')
+
+
+def parallel_mode(config) -> str:
+  """'auto' jits over a mesh of all devices when there are several (see README: Devices), else
+  jits on the one."""
+  if config.parallel == 'auto':
+    return 'sharded' if jax.device_count() > 1 else 'jit'
+  return config.parallel
+
+
+def check_batch_split(config, mode):
+  """The global batch (and CC-GAN's labelled batch) must split evenly over the devices."""
+  shards = step_lib.Placement.shard_count(mode)
+  sizes = [('batch_size', config.batch_size)]
+  if families.uses_section(config, 'conditional'):
+    sizes.append(('conditional.labelled_batch_size', config.conditional.labelled_batch_size))
+  for name, size in sizes:
+    if size % shards:
+      raise UsageError(f'{name} {size} is not divisible by the {shards} devices of a {mode} run; '
+                       f'use a multiple of {shards}')

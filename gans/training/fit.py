@@ -1,0 +1,56 @@
+"""Models fitted in closed form instead of trained by steps: probabilistic PCA.
+
+The fit is checkpoint step 1 (written once; a workdir that has it is left as it is), with its
+train and held-out log-likelihood in metrics.jsonl and a sample grid, through the same run
+format, writer and pictures as a trained run.
+"""
+import os
+import time
+
+import jax
+import jax.numpy as jnp
+from absl import logging
+
+from gans.core import data
+from gans.core import step as step_lib
+from gans.core.models import ppca
+from gans.run import checkpoints, datasets, pictures, runs, writers
+
+
+def fit(config, family, workdir, images, labels, meta, is_writer) -> dict:
+  if meta is not None:
+    logging.info('%s already holds the fitted ppca; nothing to do', workdir)
+    return {'steps': meta['step'], 'fit_seconds': None}
+  keys = runs.root_keys(config.seed)
+  networks = family.networks()
+  started = time.perf_counter()
+  params = ppca.fit_generator(images, labels, config.ppca.components, family.label_model)
+  fit_seconds = time.perf_counter() - started
+  test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
+  row = {'step': 1, 'fit_seconds': fit_seconds,
+         'train_log_likelihood': ppca.mean_log_likelihood(params, images, labels),
+         'test_log_likelihood': ppca.mean_log_likelihood(params, test_images, test_labels)}
+  logging.info('ppca (k=%d%s) fitted to %d images in %.2f s; mean log-likelihood per image: '
+               'train %.1f, test %.1f nats', config.ppca.components,
+               ', one per class' if family.label_model else '', len(images), fit_seconds,
+               row['train_log_likelihood'], row['test_log_likelihood'])
+  state = step_lib.create_state(config, family, networks, keys['init'])
+  state = state.replace(step=jnp.ones((), jnp.int32),
+                        generator=state.generator.replace(params=params))
+  if not is_writer:
+    return {'steps': 1, 'fit_seconds': fit_seconds}
+  os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
+  writers.MetricsLog(os.path.join(workdir, 'metrics.jsonl'), 1, 0, True).add_fit(row)
+  checkpointer = checkpoints.Checkpointer(workdir)
+  try:
+    runs.save(checkpointer, checkpoints.host_tree(state), config, 1, 1)
+  finally:
+    checkpointer.close()
+  fixed_z = jax.random.normal(jax.random.split(keys['sample'])[0],
+                              (config.num_sample_images, config.latent_dim))
+  sampler = step_lib.make_sampler(networks.generator)
+  variables = step_lib.generator_variables(state)
+  grid = pictures.Grid(family, fixed_z, data.to_float(images[:8]))
+  grid.save(lambda inputs: sampler(variables, inputs), workdir, 1, 1)
+  pictures.save_progress_gif(workdir)
+  return {'steps': 1, 'fit_seconds': fit_seconds}
