@@ -4,9 +4,10 @@
   python evaluate.py --samples=S.npz --dataset=mnist              # S_eval.json + figures beside S
   python evaluate.py --workdir=W --num_samples=N --export=S.npz   # only export samples
 """
-import sys
+from absl import flags, logging
 
-from absl import app, flags, logging
+from gans.core.errors import UsageError
+from gans.tools import cli
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string('workdir', None, 'Workdir of a train.py run: scores its latest checkpoint.')
@@ -25,39 +26,32 @@ flags.DEFINE_string('classifier_dir', None, 'Cache of evaluator classifiers; def
 flags.DEFINE_string('output_dir', None, 'With --samples: where to write; default beside the npz.')
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+def main():
   from gans.run import xla_cpu
   xla_cpu.choose_kernels()  # before JAX starts its backend
-  from gans.core.errors import UsageError
   from gans.evaluation import sampling, scoring, workdir
   from gans.run import checkpoints
   checkpoints.quiet_orbax_logging()
-  try:
-    if bool(FLAGS.workdir) == bool(FLAGS.samples):
-      raise UsageError('give exactly one of --workdir (a training run) or --samples (an npz)')
-    if FLAGS.export:
-      if not FLAGS.workdir:
-        raise UsageError('--export needs --workdir')
-      path, grid = sampling.export_samples(FLAGS.workdir, FLAGS.num_samples, FLAGS.export,
-                                           FLAGS.seed, FLAGS.use_ema)
-      logging.info('Wrote %d samples to %s and a grid to %s', FLAGS.num_samples, path, grid)
-      return
-    if FLAGS.workdir:
-      reports = workdir.evaluate_workdir(FLAGS.workdir, FLAGS.num_samples, FLAGS.seed,
-                                            FLAGS.data_dir, FLAGS.classifier_dir, FLAGS.dataset)
-    else:
-      if not FLAGS.dataset:
-        raise UsageError('--samples needs --dataset, the dataset the samples imitate')
-      reports = scoring.evaluate_file(FLAGS.samples, FLAGS.dataset, FLAGS.seed, FLAGS.data_dir,
-                                         FLAGS.classifier_dir, FLAGS.output_dir)
-  except UsageError as e:
-    print(f'error: {e}', file=sys.stderr)
-    sys.exit(2)
+  if bool(FLAGS.workdir) == bool(FLAGS.samples):
+    raise UsageError('give exactly one of --workdir (a training run) or --samples (an npz)')
+  if FLAGS.export:
+    if not FLAGS.workdir:
+      raise UsageError('--export needs --workdir')
+    path, grid = sampling.export_samples(FLAGS.workdir, FLAGS.num_samples, FLAGS.export,
+                                         FLAGS.seed, FLAGS.use_ema)
+    logging.info('Wrote %d samples to %s and a grid to %s', FLAGS.num_samples, path, grid)
+    return
+  if FLAGS.workdir:
+    reports = workdir.evaluate_workdir(FLAGS.workdir, FLAGS.num_samples, FLAGS.seed,
+                                       FLAGS.data_dir, FLAGS.classifier_dir, FLAGS.dataset)
+  else:
+    if not FLAGS.dataset:
+      raise UsageError('--samples needs --dataset, the dataset the samples imitate')
+    reports = scoring.evaluate_file(FLAGS.samples, FLAGS.dataset, FLAGS.seed, FLAGS.data_dir,
+                                    FLAGS.classifier_dir, FLAGS.output_dir)
   for stem, report in reports.items():
     print(f'[{stem}]\n{scoring.format_report(report)}')
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run_main(main)

@@ -3,10 +3,12 @@
 Running the same command again on the same workdir resumes from its latest checkpoint.
 """
 import os
-import sys
 
-from absl import app, flags, logging
+from absl import flags, logging
 from ml_collections import config_flags
+
+from gans.core.errors import NonFiniteError
+from gans.tools import cli
 
 FLAGS = flags.FLAGS
 config_flags.DEFINE_config_file(
@@ -34,13 +36,10 @@ PLAIN_FLAGS = ('model', 'dataset', 'data_dir', 'loss', 'num_epochs', 'num_steps'
                'seed')
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+def main():
   from gans.run import xla_cpu
   xla_cpu.choose_kernels()  # before JAX starts its backend
   import jax
-  from gans.core.errors import StorageError, UsageError
   from gans.run import checkpoints, runs
   from gans.training import loop
   checkpoints.quiet_orbax_logging()
@@ -56,12 +55,8 @@ def main(argv):
     config.eval_every_steps = FLAGS.eval_every
   logging.info('JAX %s, process %d of %d, devices: %s', jax.__version__, jax.process_index(),
                jax.process_count(), jax.devices())
-  try:
-    loop.train(config, FLAGS.workdir or runs.default_workdir(config))
-  except (UsageError, StorageError, loop.NonFiniteError) as e:
-    print(f'error: {e}', file=sys.stderr)
-    sys.exit({UsageError: 2, StorageError: 3}.get(type(e), 1))
+  loop.train(config, FLAGS.workdir or runs.default_workdir(config))
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run_main(main, other_errors=(NonFiniteError,))

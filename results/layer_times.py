@@ -2,12 +2,13 @@
 
   python results/layer_times.py [--repeats 7]    # needs torch beside the requirements
 
-Why: the whole-step ratio of `python -m gans.benchmark` says how far the DCGAN is from the
+Why: the whole-step ratio of `python -m gans.tools.benchmark` says how far the DCGAN is from the
 peer, not where. For each convolution of the seed DCGAN at its training batch (generator 256;
 discriminator 512, real and fake together) this times, on random inputs and cotangents, the
 forward pass and the forward pass with both gradients (input and kernel), as the default config
-computes them (`gans.models.dcgan`) and as torch does (the layers of
-`../shared/bench/torch_peer.py`), and prints a markdown table of medians in milliseconds.
+computes them (`gans.core.models.dcgan`) and as torch does (the layers of the PyTorch peer,
+torch_peer.py, not part of this package; pass its path to `gans.tools.benchmark --torch_peer`),
+and prints a markdown table of medians in milliseconds.
 """
 import argparse
 import os
@@ -16,7 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from gans import xla_cpu  # noqa: E402
+from gans.run import xla_cpu  # noqa: E402
 
 xla_cpu.choose_kernels()  # before JAX starts its backend, as the entry points do
 
@@ -27,7 +28,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from gans.configs import default  # noqa: E402
-from gans.models import dcgan  # noqa: E402
+from gans.core.models import dcgan  # noqa: E402
 
 # (name, batch, input height, in, out, stride, transposed); PyTorch pads 2 (+1 output padding
 # for stride 2), which is 'SAME' for these 5x5 kernels.

@@ -7,18 +7,33 @@ import optax
 import pytest
 
 from conftest import tiny_config
-from gans import augmentation, data, supervised, trainer
-from gans.errors import UsageError
-from gans.models import lenet
-from test_conditional import conditional_config
+from gans.core import data
+from gans.core.errors import UsageError
+from gans.core.models import lenet
+from gans.evaluation import supervised
+from gans.run import config as config_lib
+from gans.tools import augmentation
+from gans.training import loop
 
 SETTINGS = augmentation.Settings('mnist', num_steps=3, batch_size=8, learning_rate=1e-3)
+
+
+def conditional_config(model, backbone='mlp', data_dir=None, **overrides):
+  """A tiny conditional run (test_conditional.py's helper, kept here so this file stands alone)."""
+  config = tiny_config('mlp', data_dir)
+  config.model = model
+  config.conditional.backbone = backbone
+  config.conditional.labelled_batch_size = 8
+  config.conditional.num_labelled = 20
+  for key, value in overrides.items():
+    config[key] = value
+  return config_lib.resolve(config)
 
 
 @pytest.fixture
 def cgan_workdir(tmp_path, data_dir):
   workdir = str(tmp_path / 'cgan')
-  trainer.train(conditional_config('cgan', data_dir=data_dir, num_steps=2), workdir)
+  loop.train(conditional_config('cgan', data_dir=data_dir, num_steps=2), workdir)
   return workdir
 
 
@@ -76,7 +91,7 @@ def test_other_settings_in_the_same_output_dir_are_refused(tmp_path, data_dir):
 
 def test_a_generator_without_labels_is_refused(tmp_path, data_dir):
   workdir = str(tmp_path / 'mlp')
-  trainer.train(tiny_config('mlp', data_dir, num_steps=2), workdir)
+  loop.train(tiny_config('mlp', data_dir, num_steps=2), workdir)
   with pytest.raises(UsageError, match="generator 'plain' .* does not take labels"):
     augmentation.run_grid(SETTINGS, {'plain': workdir}, [0, 1], [1.0], [0],
                           str(tmp_path / 'grid'), data_dir=data_dir)

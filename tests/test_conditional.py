@@ -12,10 +12,16 @@ import pytest
 import tensorflow_datasets as tfds
 
 from conftest import assert_bitwise_equal, final_state, tiny_config, write_mnist_like
-from gans import (checkpoints, conditional_eval, conditioning, data, evaluation, models, sampling,
-                  train_lib, trainer)
-from gans.errors import UsageError
-from test_train_step import KEY, assert_pmap_equals_jit, copy, fake_batches
+from gans.core import data, families, losses
+from gans.core import step as step_lib
+from gans.core.errors import UsageError
+from gans.core.families import ccgan
+from gans.evaluation import conditional as conditional_eval
+from gans.evaluation import sampling, workdir as workdir_eval
+from gans.run import checkpoints, datasets, pictures
+from gans.run import config as config_lib
+from gans.training import loop
+from test_train_step import STEP_KEYS, assert_modes_agree, copy, setup
 
 
 def conditional_config(model, backbone='mlp', data_dir=None, **overrides):
@@ -24,9 +30,10 @@ def conditional_config(model, backbone='mlp', data_dir=None, **overrides):
   config.conditional.backbone = backbone
   config.conditional.labelled_batch_size = 8
   config.conditional.num_labelled = 20
-  for key, value in overrides.items():
-    config[key] = value
-  return trainer.resolve_config(config)
+  for key, value in overrides.items():  # 'section.field' keys set a field of a section
+    section, _, field = key.rpartition('.')
+    (config[section] if section else config)[field] = value
+  return config_lib.resolve(config)
 
 
 def backbone_inputs(module, variables, inputs):
@@ -46,8 +53,7 @@ def backbone_inputs(module, variables, inputs):
 @pytest.mark.parametrize('backbone', ['mlp', 'dcgan'])
 def test_labels_enter_both_networks_one_hot(backbone):
   config = conditional_config('cgan', backbone)
-  generator, discriminator = models.build(config)
-  state = train_lib.create_state(config, generator, discriminator, jax.random.key(0))
+  _, (generator, discriminator, _), state, _, _ = setup(config)
   z = jax.random.normal(jax.random.key(1), (4, config.latent_dim))
   labels = jnp.array([0, 3, 9, 3])
   images = generator.apply(state.generator.variables(), {'z': z, 'label': labels}, train=False)
@@ -75,13 +81,11 @@ def test_labels_enter_both_networks_one_hot(backbone):
 @pytest.mark.parametrize('model, outputs', [('acgan', 11), ('ccgan', 10)])
 def test_discriminator_heads(model, outputs):
   config = conditional_config(model)
-  cond = conditioning.for_config(config)
-  generator, discriminator = models.build(config)
-  state = train_lib.create_state(config, generator, discriminator, jax.random.key(0))
+  family, (_, discriminator, _), state, _, _ = setup(config)
   raw = discriminator.apply(state.discriminator.variables(), jnp.zeros((3, 28, 28, 1)),
                             train=False)
   assert raw.shape == (3, outputs)
-  heads = cond.heads(raw)
+  heads = family.heads(raw)
   assert heads['class'].shape == (3, 10) and heads['adv'].shape == (3,)
   if model == 'acgan':
     np.testing.assert_array_equal(heads['adv'], raw[:, 0])
@@ -96,15 +100,23 @@ def test_acgan_class_loss_against_a_hand_computed_value():
   # -log softmax of the true class, averaged over real and over fake separately.
   real_ce = (-(2 - math.log(math.exp(2) + 2)) - (1 - math.log(math.e + 2))) / 2
   fake_ce = -(0 - math.log(math.exp(3) + 2))
-  value = conditioning.acgan_discriminator_class_loss(real, jnp.array([0, 1]), fake,
-                                                      jnp.array([1]))
-  np.testing.assert_allclose(value, real_ce + fake_ce, rtol=1e-6)
+  family = families.build(conditional_config('acgan', **{'conditional.class_loss_weight': 0.5}))
+  as_heads = lambda logits: {'adv': jnp.zeros(len(logits)), 'class': logits}
+  weighted, terms = family.discriminator_terms(as_heads(real), as_heads(fake),
+                                               {'label': jnp.array([0, 1])},
+                                               {'label': jnp.array([1])}, None)
+  np.testing.assert_allclose(terms['d_class_loss'], real_ce + fake_ce, rtol=1e-6)
+  np.testing.assert_allclose(weighted, 0.5 * (real_ce + fake_ce), rtol=1e-6)
+  weighted, terms = family.generator_terms(as_heads(fake), {'label': jnp.array([1])})
+  np.testing.assert_allclose(terms['g_class_loss'], fake_ce, rtol=1e-6)
+  np.testing.assert_allclose(weighted, 0.5 * fake_ce, rtol=1e-6)
 
 
 def test_acgan_step_logs_all_four_loss_terms_and_their_sums():
   config = conditional_config('acgan')
-  state = train_lib.create_state(config, *models.build(config), jax.random.key(0))
-  _, metrics = train_lib.compile_steps(config, 'jit')(copy(state), fake_batches(1, 16), KEY)
+  family, _, state, train_data, order = setup(config)
+  _, metrics = jax.jit(step_lib.make_run(config, family, 1, unroll=True))(
+      copy(state), train_data, order, STEP_KEYS)
   for name in ('d_adv_loss', 'd_class_loss', 'g_adv_loss', 'g_class_loss'):
     assert np.isfinite(metrics[name]).all() and metrics[name][0] > 0
   np.testing.assert_allclose(metrics['d_loss'], metrics['d_adv_loss'] + metrics['d_class_loss'],
@@ -114,67 +126,72 @@ def test_acgan_step_logs_all_four_loss_terms_and_their_sums():
 
 
 def test_random_holes_are_squares_of_the_asked_size_inside_the_image():
-  masks = np.asarray(conditioning.random_masks(jax.random.key(0), 500, 9))
+  masks = np.asarray(ccgan.random_masks(jax.random.key(0), 500, 9))
   assert masks.shape == (500, 28, 28, 1) and masks.dtype == bool
   assert (masks.sum((1, 2, 3)) == 81).all()
   rows, cols = masks[..., 0].any(2), masks[..., 0].any(1)
   assert (rows.sum(1) == 9).all() and (cols.sum(1) == 9).all()  # one 9x9 square each
   tops = rows.argmax(1)
   assert tops.min() == 0 and tops.max() == 28 - 9  # every position, edges included
-  centre = conditioning.centred_masks(2, 12)[0, :, :, 0]
+  centre = ccgan.centred_masks(2, 12)[0, :, :, 0]
   assert centre[8:20, 8:20].all() and centre.sum() == 144
 
 
 def test_ccgan_keeps_the_context_exactly_and_fills_only_the_hole():
   config = conditional_config('ccgan')
-  generator, discriminator = models.build(config)
-  state = train_lib.create_state(config, generator, discriminator, jax.random.key(0))
-  modules = {'generator': generator, 'discriminator': discriminator}
+  family, networks, state, _, _ = setup(config)
   images = np.asarray(jax.random.uniform(jax.random.key(2), (20, 28, 28, 1)) * 2 - 1)
-  masks, filled = conditional_eval.inpaint(config, modules, state, images)
+  masks, filled = conditional_eval.inpaint(config, family, networks, state, images)
   np.testing.assert_array_equal(filled[~masks], images[~masks])  # bit for bit
   assert np.all(filled[masks] != images[masks])
   # and the step's fakes, made the same way, carry the real context too
-  cond = conditioning.for_config(config)
-  inputs = cond.generator_input(jnp.zeros((20, config.latent_dim)), images=images, masks=masks)
+  draws, batch = {'z': jnp.zeros((20, config.latent_dim)), 'mask': masks}, {'image': images}
+  inputs = family.generator_input(draws, batch)
   assert np.all(np.asarray(inputs['context'])[masks] == 0)
   np.testing.assert_array_equal(np.asarray(inputs['context'])[~masks], images[~masks])
+  fake = family.fake_images(jnp.full_like(images, 7.0), draws, batch)
+  np.testing.assert_array_equal(np.asarray(fake)[~masks], images[~masks])
+  assert np.all(np.asarray(fake)[masks] == 7.0)
 
 
 def test_labelled_batches_reveal_only_the_balanced_subset():
   rng = np.random.default_rng(0)
   labels = rng.integers(0, 10, 500).astype(np.int32)
   images = rng.integers(0, 256, (500, 28, 28, 1), np.uint8)
-  subset = conditioning.labelled_subset(labels, 30, 10, jax.random.key(1))
+  subset = ccgan.labelled_subset(labels, 30, 10, jax.random.key(1))
   assert len(subset) == 30 and (np.bincount(labels[subset], minlength=10) == 3).all()
-  batches = conditioning.LabelledBatches(data.Batches(images, labels, 16, jax.random.key(2), 8),
-                                         images, labels, subset, 16, jax.random.key(3))
-  batch = batches.get(5, 2)
-  assert 'label' not in batch  # the unlabelled stream carries no labels
-  assert batch['labelled_image'].shape == (8, 2, 2, 28, 28, 1)
-  flat = batch['labelled_label'].reshape(-1)
+  config = conditional_config('ccgan', **{'conditional.num_labelled': 30,
+                                          'conditional.labelled_batch_size': 16})
+  family = families.build(config)
+  train_data = family.train_data(images, labels, jax.random.key(1))
+  assert set(train_data['images']) == {'image'}  # the unlabelled stream carries no labels
+  np.testing.assert_array_equal(train_data['pool']['labelled_label'], labels[subset])
+  order = data.epoch_order(jax.random.key(2), 0, 500, 16)
+  on_device = jax.tree.map(jnp.asarray, train_data)
+  gather = jax.jit(lambda s: step_lib.gather_batch(family, on_device, order, s,
+                                                   jax.random.key(3)))
+  batch = gather(5)
+  assert batch['labelled_image'].shape == (16, 28, 28, 1)
   chosen = {tuple(images[i].ravel()): labels[i] for i in subset}
-  for image, label in zip(batch['labelled_image'].reshape(-1, 28, 28, 1), flat):
+  for image, label in zip(batch['labelled_image'], batch['labelled_label']):
     assert chosen[tuple(data.to_uint8(image).ravel())] == label  # images of the subset, true labels
-  assert_bitwise_equal(batch, batches.get(5, 2))  # a pure function of the step
+  assert_bitwise_equal(batch, gather(5))  # a pure function of the step
+  assert np.any(np.asarray(batch['labelled_label']) != np.asarray(gather(6)['labelled_label']))
   with pytest.raises(UsageError, match='num_labelled must be a positive multiple of the 10'):
-    conditioning.labelled_subset(labels, 25, 10, jax.random.key(1))
+    ccgan.labelled_subset(labels, 25, 10, jax.random.key(1))
 
 
 def test_encoders_have_the_shapes_of_z_and_y_and_learn_to_invert_the_generator():
   config = conditional_config('ecgan', learning_rate=1e-3)
-  encoders = models.build_encoders(config)
-  generator, discriminator = models.build(config)
-  state = train_lib.create_state(config, generator, discriminator, jax.random.key(0), encoders)
-  out = encoders.apply({'params': state.encoders.params}, jnp.zeros((5, 28, 28, 1)), train=False)
+  family, (generator, _, encoders), state, train_data, order = setup(config)
+  out = encoders.apply({'params': state.auxiliary.params}, jnp.zeros((5, 28, 28, 1)), train=False)
   assert out['z'].shape == (5, config.latent_dim) and out['label_logits'].shape == (5, 10)
 
   # 30 steps, a call each: on CPU a call of 30 fused steps is 30 unrolled steps to compile.
-  step = train_lib.compile_steps(config, 'jit')
-  batches = fake_batches(30, 16)
+  step = jax.jit(step_lib.make_run(config, family, 1, unroll=True))
   trained, history = copy(state), []
-  for i in range(30):
-    trained, metrics = step(trained, jax.tree.map(lambda b: b[i:i + 1], batches), KEY)
+  for _ in range(30):
+    trained, metrics = step(trained, train_data, order, STEP_KEYS)
     history.append(metrics)
   metrics = jax.tree.map(lambda *m: np.concatenate(m), *history)
   z = jax.random.normal(jax.random.key(7), (64, config.latent_dim))
@@ -186,32 +203,26 @@ def test_encoders_have_the_shapes_of_z_and_y_and_learn_to_invert_the_generator()
     return float(jnp.mean((codes['z'] - z) ** 2))
 
   # With the final generator fixed, the trained encoders invert it better than the initial ones.
-  assert z_error(trained.encoders) < 0.8 * z_error(state.encoders)
+  assert z_error(trained.auxiliary) < 0.8 * z_error(state.auxiliary)
   assert metrics['encoder_z_loss'][-5:].mean() < metrics['encoder_z_loss'][:5].mean()
   assert metrics['encoder_label_loss'][-5:].mean() < metrics['encoder_label_loss'][:5].mean()
 
 
 @pytest.mark.parametrize('model, backbone', [('cgan', 'dcgan'), ('ccgan', 'mlp'),
                                              ('acgan', 'mlp')])
-def test_pmap_on_8_devices_equals_jit(model, backbone):
+def test_pmap_and_sharded_on_8_devices_equal_jit(model, backbone):
   config = conditional_config(model, backbone)
   config[backbone].dropout_rate = 0.0
-  state = train_lib.create_state(config, *models.build(config), jax.random.key(0))
-  batches = fake_batches(2, 16)
-  batches['label'] = jnp.tile(jnp.arange(16) % 10, (2, 1))
-  if model == 'ccgan':
-    batches = {'image': batches['image'], 'labelled_image': batches['image'][:, :8],
-               'labelled_label': batches['label'][:, :8]}
-  assert_pmap_equals_jit(config, state, batches)
+  assert_modes_agree(config)
 
 
 @pytest.mark.parametrize('model', ['ccgan', 'ecgan'])
 def test_conditional_run_resumes_bitwise_equal(tmp_path, data_dir, model):
   config = conditional_config(model, data_dir=data_dir, steps_per_call=3)
-  trainer.train(config, str(tmp_path / 'whole'))
-  trainer.train(conditional_config(model, data_dir=data_dir, steps_per_call=3, num_steps=4),
+  loop.train(config, str(tmp_path / 'whole'))
+  loop.train(conditional_config(model, data_dir=data_dir, steps_per_call=3, num_steps=4),
                 str(tmp_path / 'parts'))
-  trainer.train(config, str(tmp_path / 'parts'))
+  loop.train(config, str(tmp_path / 'parts'))
   step_a, whole = final_state(tmp_path / 'whole')
   step_b, parts = final_state(tmp_path / 'parts')
   assert step_a == step_b == 8
@@ -221,11 +232,10 @@ def test_conditional_run_resumes_bitwise_equal(tmp_path, data_dir, model):
 def test_a_label_run_writes_class_rows_and_exports_labels(tmp_path, data_dir):
   workdir = str(tmp_path / 'run')
   config = conditional_config('acgan', data_dir=data_dir, num_sample_images=20)
-  trainer.train(config, workdir)
+  loop.train(config, workdir)
   for name in ('losses.png', 'loss_terms.png', 'progress.gif', 'samples/step_0000008.png'):
     assert os.path.getsize(os.path.join(workdir, name)) > 0
-  grid = trainer.Grid(conditioning.for_config(config), np.arange(20.0)[:, None] * np.ones(8),
-                      None)
+  grid = pictures.Grid(families.build(config), np.arange(20.0)[:, None] * np.ones(8), None)
   assert grid.columns == 2
   np.testing.assert_array_equal(grid.inputs['label'], np.repeat(np.arange(10), 2))
   np.testing.assert_array_equal(grid.inputs['z'][0::2], grid.inputs['z'][0:1].repeat(10, 0))
@@ -238,11 +248,11 @@ def test_a_label_run_writes_class_rows_and_exports_labels(tmp_path, data_dir):
 
 def test_emnist_and_kmnist_train_through_tfds(tmp_path, monkeypatch):
   monkeypatch.delenv('GANS_DATA_DIR', raising=False)
-  monkeypatch.setattr(data, '_download_reachable', lambda timeout=3.0: True)
+  monkeypatch.setattr(datasets, '_download_reachable', lambda timeout=3.0: True)
   for dataset, classes in (('emnist/byclass', 62), ('kmnist', 10)):
     config = conditional_config('acgan', dataset=dataset, num_steps=2, checkpoint_every_steps=2)
     with tfds.testing.mock_data(num_examples=1000):
-      trainer.train(config, str(tmp_path / dataset.replace('/', '_')))
+      loop.train(config, str(tmp_path / dataset.replace('/', '_')))
     _, state = final_state(tmp_path / dataset.replace('/', '_'))
     kernel = state['state']['discriminator']['params']['Dense_1']['kernel']
     assert kernel.shape[-1] == 1 + classes  # a real/fake logit and a logit per class
@@ -252,25 +262,25 @@ def test_a_dataset_missing_classes_is_refused(tmp_path):
   root = str(tmp_path / 'data')
   write_mnist_like(os.path.join(root, 'mnist'), num_classes=7)  # labels 0..6 only
   with pytest.raises(UsageError, match=r'none of class\(es\) \[7, 8, 9\]'):
-    trainer.train(conditional_config('cgan', data_dir=root), str(tmp_path / 'run'))
+    loop.train(conditional_config('cgan', data_dir=root), str(tmp_path / 'run'))
   assert not os.path.exists(tmp_path / 'run')
 
 
 def test_a_checkpoint_of_another_class_count_is_refused(tmp_path, data_dir):
   workdir = str(tmp_path / 'run')
-  trainer.train(conditional_config('cgan', data_dir=data_dir), workdir)
+  loop.train(conditional_config('cgan', data_dir=data_dir), workdir)
   before = checkpoints.read_steps(workdir)
   digits = conditional_config('cgan', data_dir=data_dir, dataset='emnist/balanced')
   with pytest.raises(UsageError, match="dataset='mnist'"):
-    trainer.train(digits, workdir)
+    loop.train(digits, workdir)
   assert checkpoints.read_steps(workdir) == before
   with pytest.raises(UsageError, match='10 classes.*emnist/balanced has 47'):
-    evaluation.evaluate_workdir(workdir, 100, dataset='emnist/balanced')
+    workdir_eval.evaluate_workdir(workdir, 100, dataset='emnist/balanced')
 
 
 def test_ccgan_cannot_be_sampled_from_noise(tmp_path, data_dir):
   workdir = str(tmp_path / 'run')
-  trainer.train(conditional_config('ccgan', data_dir=data_dir), workdir)
+  loop.train(conditional_config('ccgan', data_dir=data_dir), workdir)
   with pytest.raises(UsageError, match='in-paints given images'):
     sampling.export_samples(workdir, 10, str(tmp_path / 's.npz'))
   assert not os.path.exists(tmp_path / 's.npz')
@@ -281,7 +291,8 @@ def test_ccgan_cannot_be_sampled_from_noise(tmp_path, data_dir):
      'conditional.num_labelled must be a positive integer, got 0'),
     ({'model': 'acgan', 'conditional.class_loss_weight': -1.0},
      'conditional.class_loss_weight must be >= 0, got -1.0'),
-    ({'model': 'ccgan', 'eval_every_steps': 4}, 'a ccgan in-paints given images'),
+    ({'model': 'ccgan', 'eval_every_steps': 4},
+     'eval_every_steps is for models that sample from noise; a ccgan does not'),
 ])
 def test_bad_conditional_settings_are_refused(overrides, message):
   config = tiny_config('mlp')
@@ -289,4 +300,4 @@ def test_bad_conditional_settings_are_refused(overrides, message):
     section, _, field = key.rpartition('.')
     (config[section] if section else config)[field] = value
   with pytest.raises(UsageError, match=re.escape(message)):
-    trainer.resolve_config(config)
+    config_lib.resolve(config)

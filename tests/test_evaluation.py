@@ -8,8 +8,11 @@ import numpy as np
 import pytest
 
 from conftest import REPO, tiny_config, write_mnist_like
-from gans import classifier, data, evaluation, trainer
-from gans.errors import UsageError
+from gans.core.errors import UsageError
+from gans.evaluation import classifier, scoring
+from gans.evaluation import workdir as workdir_lib
+from gans.run import datasets
+from gans.training import loop
 
 
 @pytest.fixture(scope='module')
@@ -30,10 +33,10 @@ def classifier_dir(tmp_path_factory, small_data):
 def test_images_are_accepted_in_every_documented_form():
   pixels = np.arange(120 * 784, dtype=np.int64).reshape(120, 28, 28) % 256
   expected = pixels.astype(np.uint8)[..., None]
-  np.testing.assert_array_equal(evaluation.as_images(pixels.astype(np.uint8)), expected)
-  np.testing.assert_array_equal(evaluation.as_images(expected), expected)
-  np.testing.assert_array_equal(evaluation.as_images(pixels / 127.5 - 1), expected)
-  np.testing.assert_array_equal(evaluation.as_images((pixels / 255.0).astype(np.float32)),
+  np.testing.assert_array_equal(scoring.as_images(pixels.astype(np.uint8)), expected)
+  np.testing.assert_array_equal(scoring.as_images(expected), expected)
+  np.testing.assert_array_equal(scoring.as_images(pixels / 127.5 - 1), expected)
+  np.testing.assert_array_equal(scoring.as_images((pixels / 255.0).astype(np.float32)),
                                 expected)
 
 
@@ -45,24 +48,24 @@ def test_images_are_accepted_in_every_documented_form():
 ])
 def test_bad_images_are_refused(images, message):
   with pytest.raises(UsageError, match=message):
-    evaluation.as_images(images)
+    scoring.as_images(images)
 
 
 def test_bad_labels_are_refused():
   with pytest.raises(UsageError, match=r'labels must lie in \[0, 10\), got \[0, 10\]'):
-    evaluation.as_labels(np.arange(11), 11, 10)
+    scoring.as_labels(np.arange(11), 11, 10)
   with pytest.raises(UsageError, match=r'integers of shape \(5,\)'):
-    evaluation.as_labels(np.zeros(4, np.int64), 5, 10)
+    scoring.as_labels(np.zeros(4, np.int64), 5, 10)
 
 
 def test_classifier_is_cached_with_its_provenance(small_data, classifier_dir, monkeypatch):
   cached = classifier.load('mnist', classifier_dir)
   assert cached.info['dataset'] == 'mnist'
-  assert cached.info['code_version'] == classifier.code_version()
+  assert cached.info['version'] == classifier.VERSION
   assert 0 <= cached.info['test_accuracy'] <= 1
   monkeypatch.setattr(classifier, 'train', lambda *a: pytest.fail('retrained despite a cache'))
   again = classifier.get_evaluator('mnist', small_data, classifier_dir)
-  images, labels = data.load_split('mnist', 'test', small_data)
+  images, labels = datasets.load_split('mnist', 'test', small_data)
   probs, features = again.predict(images)
   assert probs.shape == (128, 10) and features.shape == (128, 128)
   np.testing.assert_allclose(probs.sum(1), 1, rtol=1e-5)
@@ -72,18 +75,18 @@ def test_classifier_is_cached_with_its_provenance(small_data, classifier_dir, mo
 def test_a_cache_made_by_other_code_is_not_trusted(small_data, classifier_dir, tmp_path):
   folder = tmp_path / 'cache'
   evaluator = classifier.load('mnist', classifier_dir)
-  evaluator.info = dict(evaluator.info, code_version='0123456789ab')
+  evaluator.info = dict(evaluator.info, version=classifier.VERSION - 1)
   classifier.save(evaluator, str(folder))
   assert classifier.load('mnist', str(folder)) is None
 
 
 def test_samples_equal_to_the_reference_score_like_it(small_data, classifier_dir, tmp_path):
   """The reference is N real train images picked with the seed; the same images score the same."""
-  train_images, train_labels = data.load_split('mnist', 'train', small_data)
+  train_images, train_labels = datasets.load_split('mnist', 'train', small_data)
   pick = np.random.default_rng(0).choice(256, 120, replace=False)
   path = str(tmp_path / 'real.npz')
   np.savez(path, images=train_images[pick, ..., 0], labels=train_labels[pick])
-  reports = evaluation.evaluate_file(path, 'mnist', 0, small_data, classifier_dir)
+  reports = scoring.evaluate_file(path, 'mnist', 0, small_data, classifier_dir)
   report = reports['real_eval']
   memorisation = {'nearest_train_distance_median', 'nearest_train_distance_p5'}
   distribution_metrics = lambda scores: {k: v for k, v in scores.items() if k not in memorisation}
@@ -103,8 +106,8 @@ def test_samples_equal_to_the_reference_score_like_it(small_data, classifier_dir
 def test_other_samples_score_worse_than_the_reference(small_data, classifier_dir):
   noise = np.random.default_rng(1).integers(0, 256, (120, 28, 28)).astype(np.uint8)
   blank = np.zeros((120, 28, 28), np.uint8)
-  noise_report, _ = evaluation.evaluate(noise, None, 'mnist', small_data, classifier_dir)
-  blank_report, _ = evaluation.evaluate(blank, None, 'mnist', small_data, classifier_dir)
+  noise_report, _ = scoring.evaluate(noise, None, 'mnist', small_data, classifier_dir)
+  blank_report, _ = scoring.evaluate(blank, None, 'mnist', small_data, classifier_dir)
   assert noise_report['samples']['nearest_train_distance_median'] > 0
   # One image repeated: a collapsed generator, one predicted class.
   assert blank_report['samples']['classifier_score'] == pytest.approx(1.0, abs=1e-4)
@@ -162,8 +165,8 @@ def test_unknown_dataset_is_refused(tmp_path):
 
 def test_a_workdir_is_scored_with_and_without_its_ema(tmp_path, small_data, classifier_dir):
   workdir = str(tmp_path / 'run')
-  trainer.train(tiny_config('mlp', small_data, num_steps=4, ema_decay=0.5), workdir)
-  reports = evaluation.evaluate_workdir(workdir, num_samples=120, data_dir=small_data,
+  loop.train(tiny_config('mlp', small_data, num_steps=4, ema_decay=0.5), workdir)
+  reports = workdir_lib.evaluate_workdir(workdir, num_samples=120, data_dir=small_data,
                                         classifier_dir=classifier_dir)
   assert set(reports) == {'eval', 'eval_ema'}
   plain, ema = reports['eval'], reports['eval_ema']
@@ -175,7 +178,7 @@ def test_a_workdir_is_scored_with_and_without_its_ema(tmp_path, small_data, clas
     for figure in ('class_histogram', 'nearest_neighbours'):
       assert os.path.getsize(os.path.join(workdir, f'{stem}_{figure}.png')) > 0
   with pytest.raises(UsageError, match='99 samples are too few'):
-    evaluation.evaluate_workdir(workdir, num_samples=99, data_dir=small_data,
+    workdir_lib.evaluate_workdir(workdir, num_samples=99, data_dir=small_data,
                                 classifier_dir=classifier_dir)
 
 
@@ -186,8 +189,8 @@ def test_a_ccgan_is_scored_on_in_painting_and_semi_supervised_accuracy(tmp_path,
   config.model = 'ccgan'
   config.conditional.num_labelled = 20
   config.conditional.labelled_batch_size = 8
-  trainer.train(config, workdir)
-  report = evaluation.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
+  loop.train(config, workdir)
+  report = workdir_lib.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
                                        classifier_dir=classifier_dir)['eval']
   assert report['num_test_images'] == 100
   painting, semi = report['inpainting'], report['semi_supervised']
@@ -198,15 +201,15 @@ def test_a_ccgan_is_scored_on_in_painting_and_semi_supervised_accuracy(tmp_path,
   assert 0 <= semi['ccgan_test_accuracy'] <= 1 and 0 <= semi['supervised_only_test_accuracy'] <= 1
   assert json.load(open(os.path.join(workdir, 'eval.json'))) == report
   assert os.path.getsize(os.path.join(workdir, 'inpainting.png')) > 0
-  assert 'semi_supervised:' in evaluation.format_report(report)
+  assert 'semi_supervised:' in scoring.format_report(report)
 
 
 def test_an_ecgan_is_scored_as_a_cgan_and_on_reconstruction(tmp_path, small_data, classifier_dir):
   workdir = str(tmp_path / 'run')
   config = tiny_config('mlp', small_data)
   config.model = 'ecgan'
-  trainer.train(config, workdir)
-  reports = evaluation.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
+  loop.train(config, workdir)
+  reports = workdir_lib.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
                                         classifier_dir=classifier_dir)
   assert set(reports) == {'eval', 'eval_icgan'}
   assert 0 <= reports['eval']['samples']['conditional_accuracy'] <= 1  # labels were exported

@@ -3,7 +3,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans import losses
+from gans.core import losses
 
 REAL = np.array([2.0, -1.0, 0.5])
 FAKE = np.array([-3.0, 0.0, 1.5])

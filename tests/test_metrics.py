@@ -10,7 +10,7 @@ import scipy.linalg
 import scipy.stats
 
 from conftest import REPO
-from gans import metrics
+from gans.core import metrics
 
 
 def line(*xs):
@@ -202,7 +202,7 @@ def test_bad_input_raises_value_error(call, message):
 
 
 def test_benchmark_prints_one_json_line_with_every_part():
-  result = subprocess.run([sys.executable, '-m', 'gans.benchmark_metrics', '--num_samples=200',
+  result = subprocess.run([sys.executable, '-m', 'gans.tools.benchmark_metrics', '--num_samples=200',
                            '--num_train=300', '--repeats=1'], capture_output=True, text=True,
                           timeout=120, cwd=REPO)
   assert result.returncode == 0, result.stderr

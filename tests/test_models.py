@@ -4,9 +4,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from gans import losses, models
 from gans.configs import default
-from gans.models import dcgan
+from gans.core import families, losses
+from gans.core.models import dcgan
 
 
 def count(tree):
@@ -20,7 +20,7 @@ def count(tree):
 def test_seed_architectures_have_exact_parameter_counts(name, g_params, g_stats, d_params):
   config = default.get_config()
   config.model = name
-  generator, discriminator = models.build(config)
+  generator, discriminator = families.build(config).networks()[:2]
   g_vars = jax.eval_shape(lambda: generator.init(jax.random.key(0), jnp.zeros((1, 100)), train=False))
   d_vars = jax.eval_shape(
       lambda: discriminator.init(jax.random.key(0), jnp.zeros((1, 28, 28, 1)), train=False))
@@ -34,7 +34,7 @@ def test_seed_architectures_have_exact_parameter_counts(name, g_params, g_stats,
 def test_output_shapes_and_ranges(name):
   config = default.get_config()
   config.model = name
-  generator, discriminator = models.build(config)
+  generator, discriminator = families.build(config).networks()[:2]
   z = 3 * jax.random.normal(jax.random.key(0), (5, 100))
   g_vars = generator.init(jax.random.key(1), z, train=False)
   images = generator.apply(g_vars, z, train=False)
@@ -55,7 +55,7 @@ def test_widths_and_depth_are_configurable():
   config.model = 'dcgan'
   config.dcgan.generator_features = (32, 16, 16, 8)  # one extra stride-1 layer
   config.dcgan.discriminator_features = (8, 16, 32)
-  generator, discriminator = models.build(config)
+  generator, discriminator = families.build(config).networks()[:2]
   z = jnp.zeros((2, 100))
   g_vars = generator.init(jax.random.key(0), z, train=False)
   assert generator.apply(g_vars, z, train=False).shape == (2, 28, 28, 1)
@@ -65,7 +65,7 @@ def test_widths_and_depth_are_configurable():
                              train=False).shape == (2,)
   config.model = 'mlp'
   config.mlp.generator_widths = (64, 64)
-  generator, _ = models.build(config)
+  generator, _ = families.build(config).networks()[:2]
   params = generator.init(jax.random.key(0), z, train=False)['params']
   assert count(params) == (100 * 64 + 64) + (64 * 64 + 64) + (64 * 784 + 784)
 
@@ -146,7 +146,7 @@ def test_dcgan_discriminator_is_the_same_function_with_either_conv_input_grad():
   discriminators = []
   for choice in ('plain', 'subpixel'):
     config.dcgan.conv_input_grad = choice
-    discriminators.append(models.build(config)[1])
+    discriminators.append(families.build(config).networks().discriminator)
   rng = np.random.default_rng(0)
   images = jnp.asarray(rng.uniform(-1, 1, size=(4, 28, 28, 1)), jnp.float32)
   weights = jnp.asarray(rng.normal(size=(4,)), jnp.float32)
@@ -181,7 +181,7 @@ def test_gradient_penalty_differentiates_through_the_subpixel_input_grad():
   results = []
   for choice in ('plain', 'subpixel'):
     config.dcgan.conv_input_grad = choice
-    discriminator = models.build(config)[1]
+    discriminator = families.build(config).networks().discriminator
     params = discriminator.init(jax.random.key(0), real, train=False)['params']
     penalty = lambda p: losses.gradient_penalty(
         lambda x: discriminator.apply({'params': p}, x, train=False), real, fake,
@@ -197,9 +197,9 @@ def test_gradient_penalty_differentiates_through_the_subpixel_input_grad():
 def test_dcgan_generator_is_the_same_function_with_either_transposed_conv():
   config = default.get_config()
   config.dcgan.transposed_conv = 'plain'
-  plain, _ = models.build(config)
+  plain, _ = families.build(config).networks()[:2]
   config.dcgan.transposed_conv = 'subpixel'
-  subpixel, _ = models.build(config)
+  subpixel, _ = families.build(config).networks()[:2]
   rng = np.random.default_rng(0)
   z = jnp.asarray(rng.normal(size=(4, 100)), jnp.float32)
   weights = jnp.asarray(rng.normal(size=(4, 28, 28, 1)), jnp.float32)

@@ -7,9 +7,12 @@ import numpy as np
 import pytest
 
 from conftest import tiny_config
-from gans import conditioning, data, models, sampling, trainer
-from gans.errors import UsageError
-from gans.models import ppca
+from gans.core import data, families
+from gans.core.errors import UsageError
+from gans.core.models import ppca
+from gans.evaluation import sampling
+from gans.run import config as config_lib
+from gans.training import loop
 
 
 def numpy_ppca(x, k):
@@ -102,20 +105,20 @@ def test_train_fits_once_and_exports_labelled_samples(tmp_path, data_dir):
   config = tiny_config('ppca', data_dir)
   config.ppca.components = 2
   config.ppca.class_conditional = True
-  config = trainer.resolve_config(config)
+  config = config_lib.resolve(config)
   assert config.latent_dim == 2 + ppca.DIM
   workdir = str(tmp_path / 'run')
-  trainer.train(config, workdir)
+  loop.train(config, workdir)
   with open(os.path.join(workdir, 'metrics.jsonl')) as f:
     row = json.loads(f.readline())
   assert row['step'] == 1 and np.isfinite(row['test_log_likelihood'])
   assert os.path.exists(os.path.join(workdir, 'samples', 'step_0000001.png'))
   before = os.listdir(os.path.join(workdir, 'checkpoints'))
-  assert trainer.train(config, workdir)['fit_seconds'] is None  # fitted already: left as it is
+  assert loop.train(config, workdir)['fit_seconds'] is None  # fitted already: left as it is
   assert os.listdir(os.path.join(workdir, 'checkpoints')) == before
 
-  generator, variables, loaded = sampling.load_generator(workdir)
-  images, labels = sampling.generate(generator, variables, loaded, 30, seed=0)
+  family, generator, variables = sampling.load_generator(workdir)
+  images, labels = sampling.generate(family, generator, variables, 30, seed=0)
   assert images.shape == (30, 28, 28) and images.dtype == np.uint8
   np.testing.assert_array_equal(labels, np.arange(30) % 10)
   # Class c's samples come from class c's model: the nearest class mean is c's own.
@@ -132,11 +135,12 @@ def test_bad_component_counts_are_refused(components):
   config.ppca.components = components
   with pytest.raises(UsageError, match=rf'ppca.components must be an integer in \[1, 783\], '
                                        rf'got {components}'):
-    trainer.resolve_config(config)
+    config_lib.resolve(config)
 
 
 def test_unconditional_ppca_has_no_label_inputs(data_dir):
   config = tiny_config('ppca', data_dir)
-  assert not conditioning.for_config(config).conditional
-  generator, discriminator = models.build(config)
+  family = families.build(config)
+  assert not family.label_model
+  generator, discriminator, _ = family.networks()
   assert discriminator is None and generator.num_classes == 0

@@ -13,8 +13,12 @@ import jax.numpy as jnp
 import pytest
 
 from conftest import REPO, assert_bitwise_equal, final_state, tiny_config, write_mnist_like
-from gans import checkpoints, faults, losses, sampling, trainer
-from gans.errors import StorageError, UsageError
+from gans.core import losses
+from gans.core.errors import StorageError, UsageError
+from gans.evaluation import sampling
+from gans.run import checkpoints
+from gans.tools import faults
+from gans.training import loop
 
 
 def largest_file(folder):
@@ -66,7 +70,7 @@ def every_two(data_dir, steps):
 def undisturbed(tmp_path_factory, shared_data):
   """The final checkpoint of an 8-step run that nothing interrupted."""
   workdir = tmp_path_factory.mktemp('undisturbed')
-  trainer.train(every_two(shared_data, 8), str(workdir))
+  loop.train(every_two(shared_data, 8), str(workdir))
   return final_state(workdir)
 
 
@@ -75,19 +79,19 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_the_run_still_ends_exact(
     tmp_path, shared_data, undisturbed, damage, caplog):
   config = lambda steps: every_two(shared_data, steps)
   parts = tmp_path / 'parts'
-  trainer.train(config(6), str(parts))
+  loop.train(config(6), str(parts))
   damage(str(parts / 'checkpoints' / '6'))
   skipped = damage is not unfinished_temporary  # an unfinished temporary folder is no step
   resume_step = 4 if skipped else 6
 
   with caplog.at_level(logging.WARNING):
-    _, variables, _ = sampling.load_generator(str(parts))  # evaluate.py reads the same way
+    _, _, variables = sampling.load_generator(str(parts))  # evaluate.py reads the same way
   assert ('Skipping the damaged checkpoint of step 6' in caplog.text) == skipped
   assert variables['params']
 
   caplog.clear()
   with caplog.at_level(logging.INFO):
-    trainer.train(config(8), str(parts))
+    loop.train(config(8), str(parts))
   assert ('Skipping the damaged checkpoint of step 6' in caplog.text) == skipped
   assert f'Resuming from step {resume_step} ' in caplog.text
   step_whole, whole = undisturbed
@@ -100,7 +104,7 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_the_run_still_ends_exact(
 
 def test_evaluate_refuses_a_workdir_whose_checkpoints_are_all_damaged(tmp_path, data_dir):
   workdir = tmp_path / 'run'
-  trainer.train(tiny_config('mlp', data_dir, num_steps=4, checkpoint_every_steps=4), str(workdir))
+  loop.train(tiny_config('mlp', data_dir, num_steps=4, checkpoint_every_steps=4), str(workdir))
   corrupt(str(workdir / 'checkpoints' / '4'))
   with pytest.raises(UsageError, match='no intact checkpoint'):
     sampling.load_generator(str(workdir))
@@ -110,20 +114,20 @@ def test_a_second_writer_is_refused_and_a_dead_owners_lock_is_taken_over(tmp_pat
                                                                          caplog):
   workdir = tmp_path / 'run'
   holder = subprocess.Popen(
-      [sys.executable, '-c', 'import sys, time; from gans import checkpoints; '
+      [sys.executable, '-c', 'import sys, time; from gans.run import checkpoints; '
        'checkpoints.WorkdirLock(sys.argv[1]).__enter__(); print("locked", flush=True); '
        'time.sleep(120)', str(workdir)], cwd=REPO, stdout=subprocess.PIPE, text=True)
   assert holder.stdout.readline().strip() == 'locked'
   started = time.monotonic()
   with pytest.raises(UsageError, match=rf"workdir '.*run' is in use by pid {holder.pid} on "):
-    trainer.train(tiny_config('mlp', data_dir, num_steps=2), str(workdir))
+    loop.train(tiny_config('mlp', data_dir, num_steps=2), str(workdir))
   assert time.monotonic() - started < 10
   assert not (workdir / 'checkpoints').exists()
 
   holder.send_signal(signal.SIGKILL)
   holder.wait()
   with caplog.at_level(logging.WARNING):
-    trainer.train(tiny_config('mlp', data_dir, num_steps=2), str(workdir))
+    loop.train(tiny_config('mlp', data_dir, num_steps=2), str(workdir))
   assert f'Took over the lock of pid {holder.pid}' in caplog.text
   assert final_state(workdir)[0] == 2
   assert (workdir / 'lock').read_text() == ''  # released on a clean exit
@@ -140,13 +144,13 @@ nan_gradient.defvjp(lambda x: (x, None), lambda _, g: (g * jnp.nan,))
 def test_a_nan_gradient_stops_training_naming_the_step_and_metric(tmp_path, data_dir,
                                                                   monkeypatch):
   workdir = str(tmp_path / 'run')
-  trainer.train(tiny_config('mlp', data_dir, num_steps=4), workdir)
+  loop.train(tiny_config('mlp', data_dir, num_steps=4), workdir)
   good = final_state(workdir)[1]
   base = losses.LOSSES['non_saturating']
   poisoned = losses.GANLoss(base.d_loss, lambda f: base.g_loss(nan_gradient(f)), logistic=True)
   monkeypatch.setitem(losses.LOSSES, 'non_saturating', poisoned)
-  with pytest.raises(trainer.NonFiniteError, match=r'non-finite g_grad_norm \(nan\) at step 5'):
-    trainer.train(tiny_config('mlp', data_dir, num_steps=8), workdir)
+  with pytest.raises(loop.NonFiniteError, match=r'non-finite g_grad_norm \(nan\) at step 5'):
+    loop.train(tiny_config('mlp', data_dir, num_steps=8), workdir)
   step, state = final_state(workdir)
   assert step == 4
   assert_bitwise_equal(state, good)
@@ -155,7 +159,7 @@ def test_a_nan_gradient_stops_training_naming_the_step_and_metric(tmp_path, data
 def test_a_failed_checkpoint_write_is_a_clear_error_and_keeps_the_earlier_ones(
     tmp_path, data_dir, monkeypatch):
   workdir = str(tmp_path / 'run')
-  trainer.train(tiny_config('mlp', data_dir, num_steps=4), workdir)
+  loop.train(tiny_config('mlp', data_dir, num_steps=4), workdir)
   good = final_state(workdir)[1]
 
   def full_disk(self, step, *args, **kwargs):
@@ -163,7 +167,7 @@ def test_a_failed_checkpoint_write_is_a_clear_error_and_keeps_the_earlier_ones(
   monkeypatch.setattr(checkpoints.ocp.CheckpointManager, 'save', full_disk)
   with pytest.raises(StorageError, match=r'checkpoint of step 8 .* No space left on device; the '
                                          r'checkpoints of steps \[4\] are intact'):
-    trainer.train(tiny_config('mlp', data_dir, num_steps=8), workdir)
+    loop.train(tiny_config('mlp', data_dir, num_steps=8), workdir)
   monkeypatch.undo()
   step, state = final_state(workdir)
   assert step == 4

@@ -1,30 +1,31 @@
-"""The shared step: what it changes, pmap == jit, compile-once, scan == single steps."""
+"""The shared step: what it changes, its batches, pmap == jit == sharded, compile-once, K fused
+steps == K single steps, EMA, n_critic and the penalty's term."""
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
-from flax import jax_utils
 
 from conftest import tiny_config
-from gans import losses, models, train_lib
+from gans.core import data, families
+from gans.core import step as step_lib
 
 KEY = jax.random.key(42)
+STEP_KEYS = {'train': KEY, 'batches': jax.random.key(43)}
+BASE_METRICS = {'d_loss', 'g_loss', 'd_real', 'd_fake', 'd_grad_norm', 'g_grad_norm',
+                'd_adv_loss', 'g_adv_loss'}
 
 
-def make_state(config):
-  generator, discriminator = models.build(config)
-  return train_lib.create_state(config, generator, discriminator, jax.random.key(0))
-
-
-def fake_batches(num_steps, batch_size, seed=1):
-  images = jax.random.uniform(jax.random.key(seed), (num_steps, batch_size, 28, 28, 1)) * 2 - 1
-  return {'image': images, 'label': jnp.zeros((num_steps, batch_size), jnp.int32)}
-
-
-def to_devices(batches, num_devices):
-  """(K, B, ...) -> (devices, K, B / devices, ...), the layout data.Batches gives pmap."""
-  return jax.tree.map(
-      lambda x: jnp.swapaxes(x.reshape((x.shape[0], num_devices, -1) + x.shape[2:]), 0, 1), batches)
+def setup(config, num_images=64, seed=1):
+  """(family, networks, fresh state, the family's training data, epoch 0's order) on random
+  uint8 images with labels 0, 1, ... modulo the classes."""
+  family = families.build(config)
+  networks = family.networks()
+  state = step_lib.create_state(config, family, networks, jax.random.key(0))
+  images = np.random.default_rng(seed).integers(0, 256, (num_images, 28, 28, 1), np.uint8)
+  labels = (np.arange(num_images) % family.num_classes).astype(np.int32)
+  train_data = family.train_data(images, labels, jax.random.key(5))
+  order = np.asarray(data.epoch_order(jax.random.key(6), 0, num_images, config.batch_size))
+  return family, networks, state, train_data, order
 
 
 def copy(tree):
@@ -32,26 +33,41 @@ def copy(tree):
 
 
 def max_abs_diff(a, b):
-  return max(float(jnp.max(jnp.abs(x - y))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+  return max(float(np.max(np.abs(np.asarray(x) - np.asarray(y))))
+             for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
 
 
-def assert_pmap_equals_jit(config, state, batches):
-  """The steps jitted on the global batch and pmapped over 8 devices agree; returns the
-  replicated pmap state."""
-  jit_state, jit_metrics = train_lib.compile_steps(config, 'jit')(copy(state), batches, KEY)
-  pmap_state, pmap_metrics = train_lib.compile_steps(config, 'pmap')(
-      jax_utils.replicate(state), to_devices(batches, 8), KEY)
-  assert max_abs_diff(jit_state, jax_utils.unreplicate(pmap_state)) < 1e-5
-  for name in jit_metrics:
-    np.testing.assert_allclose(pmap_metrics[name][0], jit_metrics[name], rtol=1e-4, atol=1e-6)
-  return pmap_state
+def run_mode(config, mode, num_steps=2, setup_out=None):
+  """(state, metrics) as numpy after `num_steps` steps in one call of the given parallel mode."""
+  family, _, state, train_data, order = setup_out or setup(config)
+  placement = step_lib.Placement(mode)
+  run = placement.compile(config, family, num_steps)
+  new_state, metrics = run(placement.put(copy(state)), placement.put(train_data),
+                           placement.put_order(order), STEP_KEYS)
+  return placement.host(new_state), placement.host(metrics)
+
+
+def assert_modes_agree(config, modes=('jit', 'pmap', 'sharded'), tolerance=1e-5):
+  """Every mode's state and metrics after two steps agree with the first mode's."""
+  out = setup(config)
+  results = {mode: run_mode(config, mode, setup_out=out) for mode in modes}
+  reference_state, reference_metrics = results[modes[0]]
+  for mode in modes[1:]:
+    state, metrics = results[mode]
+    assert max_abs_diff(reference_state, state) < tolerance, mode
+    for name in reference_metrics:
+      np.testing.assert_allclose(metrics[name], reference_metrics[name], rtol=1e-4, atol=1e-6,
+                                 err_msg=f'{mode}: {name}')
+  return results
 
 
 @pytest.mark.parametrize('model, loss', [('mlp', 'non_saturating'), ('dcgan', 'least_squares')])
 def test_one_step_changes_both_networks_and_nothing_else(model, loss):
   config = tiny_config(model, loss=loss)
-  state = make_state(config)
-  new, metrics = train_lib.compile_steps(config, 'jit')(copy(state), fake_batches(1, 16), KEY)
+  family, networks, state, _, _ = setup(config)
+  batch = {'image': jax.random.uniform(jax.random.key(1), (16, 28, 28, 1)) * 2 - 1}
+  train_step = jax.jit(step_lib.make_train_step(config, family, networks))
+  new, metrics = train_step(copy(state), batch, KEY)
   for name in ('generator', 'discriminator'):
     before, after = getattr(state, name), getattr(new, name)
     changed = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), before.params, after.params)
@@ -59,60 +75,97 @@ def test_one_step_changes_both_networks_and_nothing_else(model, loss):
     assert int(after.step) == 1
   if model == 'dcgan':  # the generator's BatchNorm running statistics moved too
     assert max_abs_diff(state.generator.batch_stats, new.generator.batch_stats) > 0
-  assert new.ema == {} and int(new.step) == 1
-  assert set(metrics) == {'d_loss', 'g_loss', 'd_real', 'd_fake', 'd_grad_norm', 'g_grad_norm'}
-  assert all(np.isfinite(np.asarray(v)).all() and v.shape == (1,) for v in metrics.values())
+  assert new.ema == {} and new.auxiliary == {} and int(new.step) == 1
+  assert set(metrics) == BASE_METRICS
+  assert all(np.isfinite(np.asarray(v)) and v.shape == () for v in metrics.values())
+  np.testing.assert_allclose(metrics['d_loss'], metrics['d_adv_loss'], rtol=1e-6)
+
+
+def test_each_step_gathers_its_rows_of_the_epoch_order():
+  config = tiny_config('mlp')
+  family, _, _, train_data, order = setup(config)
+  gather = jax.jit(lambda s: step_lib.gather_batch(
+      family, jax.tree.map(jnp.asarray, train_data), jnp.asarray(order), s, KEY))
+  for s in (0, 3, 5):  # 4 steps per epoch: step 5 is the second row of the epoch's order
+    np.testing.assert_array_equal(data.to_uint8(gather(s)['image']),
+                                  train_data['images']['image'][order[s % 4]])
+  assert set(gather(0)) == {'image'}  # an unconditional GAN keeps no labels on the device
 
 
 @pytest.mark.parametrize('model', ['mlp', 'dcgan'])
-def test_pmap_on_8_devices_equals_jit_on_the_global_batch(model):
-  # Dropout draws per device by design, so it is off here; the latent noise and BatchNorm
-  # statistics are those of the global batch on any device count.
+def test_pmap_and_sharded_on_8_devices_equal_jit_on_one(model):
+  # Dropout draws per device under pmap by design, so it is off here; the latent noise and
+  # BatchNorm statistics are those of the global batch in every mode.
   config = tiny_config(model)
   config[model].dropout_rate = 0.0
-  pmap_state = assert_pmap_equals_jit(config, make_state(config), fake_batches(2, 16))
-  # Replicas stay identical across devices.
-  assert max_abs_diff(jax.tree.map(lambda x: x[0], pmap_state),
-                      jax.tree.map(lambda x: x[7], pmap_state)) == 0
+  assert jax.device_count() == 8
+  assert_modes_agree(config)
+
+
+@pytest.mark.parametrize('model', ['mlp', 'dcgan'])
+def test_sharded_equals_jit_with_dropout_on(model):
+  # What pmap cannot give: a global array's random bits do not depend on how it is split, so
+  # the 8-device run draws the same dropout masks as the 1-device run.
+  config = tiny_config(model)
+  assert config[model].dropout_rate > 0
+  assert_modes_agree(config, modes=('jit', 'sharded'))
+  # and pmap, which draws dropout per device, does differ: the test above is not vacuous
+  out = setup(config)
+  assert max_abs_diff(run_mode(config, 'jit', setup_out=out)[0],
+                      run_mode(config, 'pmap', setup_out=out)[0]) > 1e-4
+
+
+def test_sharded_state_stays_replicated_and_the_batch_is_split():
+  config = tiny_config('mlp')
+  family, _, state, train_data, order = setup(config)
+  placement = step_lib.Placement('sharded')
+  placed_order = placement.put_order(order)
+  assert placed_order.sharding.shard_shape(placed_order.shape) == (4, 2)  # 16 images over 8
+  run = placement.compile(config, family, 1)
+  new, _ = run(placement.put(copy(state)), placement.put(train_data), placed_order, STEP_KEYS)
+  leaf = jax.tree.leaves(new.generator.params)[0]
+  assert leaf.sharding.is_fully_replicated and len(leaf.sharding.device_set) == 8
 
 
 def test_step_compiles_once_across_calls():
   config = tiny_config('mlp')
+  family, _, state, train_data, order = setup(config)
   traces = []
-  loss = losses.LOSSES['non_saturating']
-  step = train_lib.make_train_step(config, *models.build(config), loss)
+  run = step_lib.make_run(config, family, 2, unroll=False)
 
-  def counted(state, batches, key):
+  def counted(state, train_data, order, keys):
     traces.append(1)
-    return train_lib.scan_steps(step)(state, batches, key)
+    return run(state, train_data, order, keys)
 
-  run = jax.jit(counted, donate_argnums=(0,))
-  state = jax.device_put(make_state(config), jax.devices()[0])  # committed, like the outputs
+  jitted = jax.jit(counted, donate_argnums=(0,))
+  state = jax.device_put(copy(state), jax.devices()[0])  # committed, like the outputs
   for seed in range(4):
-    state, _ = run(state, fake_batches(2, 16, seed), jax.random.fold_in(KEY, seed))
-  assert len(traces) == 1 and run._cache_size() == 1
+    epoch_order = data.epoch_order(jax.random.key(seed), seed, 64, 16)
+    keys = {name: jax.random.fold_in(key, seed) for name, key in STEP_KEYS.items()}
+    state, _ = jitted(state, train_data, epoch_order, keys)
+  assert len(traces) == 1 and jitted._cache_size() == 1 and int(state.step) == 8
 
 
 @pytest.mark.parametrize('unroll', [False, True], ids=['scan', 'unrolled'])
 @pytest.mark.parametrize('model', ['mlp', 'dcgan'])
 def test_k_fused_steps_equal_k_single_steps(model, unroll):
   config = tiny_config(model, ema_decay=0.9)
-  state, batches = make_state(config), fake_batches(3, 16)
-  step = train_lib.make_train_step(config, *models.build(config), losses.LOSSES[config.loss])
-  run = jax.jit(train_lib.scan_steps(step, unroll))
-  fused, fused_metrics = run(copy(state), batches, KEY)
+  family, _, state, train_data, order = setup(config)
+  fused, fused_metrics = jax.jit(step_lib.make_run(config, family, 3, unroll))(
+      copy(state), train_data, order, STEP_KEYS)
+  single_run = jax.jit(step_lib.make_run(config, family, 1, unroll))
   single = copy(state)
   for k in range(3):
-    single, metrics = jax.jit(step)(single, jax.tree.map(lambda x: x[k], batches), KEY)
-    np.testing.assert_allclose(metrics['d_loss'], fused_metrics['d_loss'][k], rtol=1e-6)
+    single, metrics = single_run(single, train_data, order, STEP_KEYS)
+    np.testing.assert_allclose(metrics['d_loss'][0], fused_metrics['d_loss'][k], rtol=1e-6)
   assert max_abs_diff(fused, single) < 1e-6
   assert int(fused.step) == 3
 
 
 def test_ema_follows_the_generator():
   config = tiny_config('mlp', ema_decay=0.5)
-  state = make_state(config)
-  new, _ = train_lib.compile_steps(config, 'jit')(copy(state), fake_batches(1, 16), KEY)
+  _, _, state, _, _ = out = setup(config)
+  new, _ = run_mode(config, 'jit', num_steps=1, setup_out=out)
   expected = jax.tree.map(lambda e, p: 0.5 * e + 0.5 * p, state.ema['params'], new.generator.params)
   assert max_abs_diff(new.ema['params'], expected) < 1e-7
   assert max_abs_diff(new.ema['params'], state.ema['params']) > 0
@@ -120,11 +173,15 @@ def test_ema_follows_the_generator():
 
 def test_n_critic_updates_the_generator_every_nth_step():
   config = tiny_config('mlp', loss='wasserstein_gp', n_critic=3)
-  state = make_state(config)
-  run = train_lib.compile_steps(config, 'jit')
+  family, _, state, train_data, order = setup(config)
+  run = jax.jit(step_lib.make_run(config, family, 1, unroll=True))
   g_steps = []
-  for k in range(6):
-    state, _ = run(state, fake_batches(1, 16, k), KEY)
+  for _ in range(6):
+    state, metrics = run(state, train_data, order, STEP_KEYS)
     g_steps.append(int(state.generator.step))
   assert g_steps == [0, 0, 1, 1, 1, 2]
   assert int(state.discriminator.step) == 6
+  # the penalty is logged, and D's loss is its adversarial term plus the weighted penalty
+  assert set(metrics) == BASE_METRICS | {'d_gradient_penalty'}
+  np.testing.assert_allclose(
+      metrics['d_loss'], metrics['d_adv_loss'] + 10.0 * metrics['d_gradient_penalty'], rtol=1e-5)

@@ -3,7 +3,7 @@ import os
 import jaxlib
 import pytest
 
-from gans import xla_cpu
+from gans.run import xla_cpu
 
 
 @pytest.mark.parametrize('before, after', [

@@ -3,7 +3,7 @@
 Use with `train.py --config=gans/configs/default.py` and override any field with
 `--config.FIELD=VALUE`; the plain flags of train.py (`--model`, `--dataset`, ...) override
 the same fields. Fields left as `None` take the chosen model's seed value (see
-`gans.models.MODEL_DEFAULTS`), so `--model=mlp` alone gives the seed MLP GAN; a conditional
+`gans.core.families.gan.BACKBONE_DEFAULTS`), so `--model=mlp` alone gives the seed MLP GAN; a conditional
 model takes those of its `conditional.backbone`.
 """
 import ml_collections
@@ -32,9 +32,10 @@ def get_config():
   config.gradient_penalty_weight = 10.0  # used by wasserstein_gp only
   config.ema_decay = 0.0  # EMA of the generator's variables; 0 turns it off
 
-  # 'auto' pmaps over all local devices when there are several, else jits on one.
+  # 'jit' (one device), 'pmap' (over the local devices), 'sharded' (jit over a mesh of all
+  # devices, the batch split over it); 'auto' is 'sharded' when there are several, else 'jit'.
   config.parallel = 'auto'
-  config.steps_per_call = 1  # steps fused into one dispatch with lax.scan
+  config.steps_per_call = 1  # steps fused into one dispatch (lax.scan; unrolled on CPU)
   config.checkpoint_every_steps = 1000
   config.log_every_steps = 50
   config.num_sample_images = 64  # fixed-noise grid saved every epoch

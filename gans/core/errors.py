@@ -1,4 +1,5 @@
-"""Errors the entry scripts print as one line: UsageError exits 2, StorageError exits 3."""
+"""Errors the entry scripts print as one line: UsageError exits 2, StorageError exits 3,
+NonFiniteError exits 1."""
 
 
 class UsageError(Exception):
@@ -7,3 +8,7 @@ class UsageError(Exception):
 
 class StorageError(Exception):
   """The workdir could not be written; the message says which checkpoints are still intact."""
+
+
+class NonFiniteError(RuntimeError):
+  """Training produced a NaN or Inf; the checkpoints written before it are intact."""

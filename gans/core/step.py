@@ -109,84 +109,98 @@ def _halves(tree, n):
   return jax.tree.map(lambda x: x[:n], tree), jax.tree.map(lambda x: x[n:], tree)
 
 
+def _inputs(family, batch, key, step, axis_name):
+  """(this device's draws, its named keys) for `step`.
+
+  Noise, fake labels and holes are drawn for the global batch and sliced, so any device count
+  sees the same ones; the keys of dropout and penalties differ per device under pmap.
+  """
+  shard, count = _shard(axis_name)
+  draw_key, key = jax.random.split(jax.random.fold_in(key, step))
+  draws = _local(family.draw(draw_key, count * len(batch['image'])), shard, count)
+  key = jax.random.fold_in(key, shard) if axis_name else key
+  return draws, dict(zip(STEP_KEYS, jax.random.split(key, len(STEP_KEYS))))
+
+
+def _discriminator_loss(params, discriminate, family, loss, penalties, batch, draws, fake, keys):
+  """D's loss on the real batch and the fakes: adversarial + the family's terms + penalties."""
+  real, real_condition = batch['image'], family.condition(batch)
+  # Real and fake go through D as one batch (BatchNorm in D would normalise them jointly).
+  joint = jax.tree.map(lambda r, f: jnp.concatenate([r, f]), (real, real_condition),
+                       (fake, family.condition(draws)))
+  heads, stats = discriminate(params, *joint, keys['d_dropout'])
+  real_heads, fake_heads = _halves(heads, len(real))
+  adversarial = loss.d_loss(real_heads['adv'], fake_heads['adv'])
+  value, terms = family.discriminator_terms(
+      real_heads, fake_heads, batch, draws,
+      lambda x, c: discriminate(params, x, c, keys['terms_dropout'])[0])
+  value += adversarial
+  for (name, weight, penalty), key in zip(penalties,
+                                          jax.random.split(keys['penalty'], len(penalties))):
+    mix_key, dropout_key = jax.random.split(key)
+    critic = lambda x: discriminate(params, x, real_condition, dropout_key)[0]['adv']
+    terms[name] = penalty(critic, real, fake, mix_key)
+    value += weight * terms[name]
+  return value, (real_heads['adv'], fake_heads['adv'], stats, {'d_adv_loss': adversarial, **terms})
+
+
+def _generator_loss(images, discriminate, params, family, loss, draws, key):
+  heads, _ = discriminate(params, images, family.condition(draws), key)
+  adversarial = loss.g_loss(heads['adv'])
+  value, terms = family.generator_terms(heads, draws)
+  return value + adversarial, {'g_adv_loss': adversarial, **terms}
+
+
+def _moving_average(decay, average, variables):
+  return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, average, variables)
+
+
 def make_train_step(config, family: gan.GAN, networks: gan.Networks,
                     axis_name: Optional[str] = None):
   """The per-device step; with `axis_name` it averages grads, metrics and BN statistics over it.
 
-  Noise, fake labels and holes are drawn for the global batch and sliced, so any device count
-  sees the same ones; dropout and the penalties draw per device under pmap (`axis_name`).
+  Under pmap the networks must be built with the same `axis_name`, so that G's BatchNorm uses
+  the statistics of the global batch.
   """
   loss, penalties = losses_lib.LOSSES[config.loss], losses_lib.penalties(config)
   mean = (lambda tree: jax.lax.pmean(tree, axis_name)) if axis_name else (lambda tree: tree)
+  n_critic, ema_decay = config.n_critic, config.ema_decay
 
   def train_step(state: GANState, batch, key):
-    shard, count = _shard(axis_name)
-    key = jax.random.fold_in(key, state.step)
-    draw_key, key = jax.random.split(key)
-    draws = _local(family.draw(draw_key, count * len(batch['image'])), shard, count)
-    key = jax.random.fold_in(key, shard) if axis_name else key
-    keys = dict(zip(STEP_KEYS, jax.random.split(key, len(STEP_KEYS))))
+    draws, keys = _inputs(family, batch, key, state.step, axis_name)
     g, d = state.generator, state.discriminator
-    real, real_condition, fake_condition = batch['image'], family.condition(batch), family.condition(draws)
 
     def generate(params):
       generated, stats = _train_apply(networks.generator, g, params,
                                       family.generator_input(draws, batch), keys['g_dropout'])
       return family.fake_images(generated, draws, batch), stats
 
-    # One generator forward serves both updates: D trains on it, G back-propagates through it.
-    fake, g_vjp, g_stats = jax.vjp(generate, g.params, has_aux=True)
-
     def discriminate(params, images, condition, key):
       outputs, stats = _train_apply(networks.discriminator, d, params,
                                     family.discriminator_input(images, condition), key)
       return family.heads(outputs), stats
 
-    def d_loss_fn(params):
-      # Real and fake go through D as one batch (BatchNorm in D would normalise them jointly).
-      joint = jax.tree.map(lambda r, f: jnp.concatenate([r, f]), (real, real_condition),
-                           (jax.lax.stop_gradient(fake), fake_condition))
-      heads, stats = discriminate(params, *joint, keys['d_dropout'])
-      real_heads, fake_heads = _halves(heads, len(real))
-      adversarial = loss.d_loss(real_heads['adv'], fake_heads['adv'])
-      extra, terms = family.discriminator_terms(
-          real_heads, fake_heads, batch, draws,
-          lambda x, c: discriminate(params, x, c, keys['terms_dropout'])[0])
-      value = adversarial + extra
-      for (name, weight, penalty), k in zip(penalties, jax.random.split(keys['penalty'], len(penalties))):
-        mix_key, dropout_key = jax.random.split(k)
-        critic = lambda x: discriminate(params, x, real_condition, dropout_key)[0]['adv']
-        terms[name] = penalty(critic, real, jax.lax.stop_gradient(fake), mix_key)
-        value += weight * terms[name]
-      return value, (real_heads['adv'], fake_heads['adv'], stats, {'d_adv_loss': adversarial, **terms})
-
+    # One generator forward serves both updates: D trains on it, G back-propagates through it.
+    fake, g_vjp, g_stats = jax.vjp(generate, g.params, has_aux=True)
     (d_loss, (real_logits, fake_logits, d_stats, d_terms)), d_grads = jax.value_and_grad(
-        d_loss_fn, has_aux=True)(d.params)
+        _discriminator_loss, has_aux=True)(d.params, discriminate, family, loss, penalties, batch,
+                                           draws, jax.lax.stop_gradient(fake), keys)
     d_grads = mean(d_grads)
     d = d.apply_gradients(grads=d_grads, batch_stats=mean(d_stats))
-
-    def g_loss_fn(images):
-      heads, _ = discriminate(d.params, images, fake_condition, keys['g_loss_dropout'])
-      adversarial = loss.g_loss(heads['adv'])
-      extra, terms = family.generator_terms(heads, draws)
-      return adversarial + extra, {'g_adv_loss': adversarial, **terms}
-
-    (g_loss, g_terms), fake_grads = jax.value_and_grad(g_loss_fn, has_aux=True)(fake)
+    (g_loss, g_terms), fake_grads = jax.value_and_grad(_generator_loss, has_aux=True)(
+        fake, discriminate, d.params, family, loss, draws, keys['g_loss_dropout'])
 
     def update_generator(g):
       grads = mean(g_vjp(fake_grads)[0])
       return g.apply_gradients(grads=grads), optax.tree.norm(grads)
 
     g = g.replace(batch_stats=g_stats)
-    if config.n_critic == 1:
+    if n_critic == 1:
       g, g_grad_norm = update_generator(g)
     else:  # G learns on every n_critic-th step only
-      g, g_grad_norm = jax.lax.cond(state.step % config.n_critic == config.n_critic - 1,
-                                    update_generator, lambda g: (g, jnp.zeros(())), g)
-    ema = state.ema
-    if config.ema_decay > 0:
-      decay = config.ema_decay
-      ema = jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, ema, g.variables())
+      g, g_grad_norm = jax.lax.cond(state.step % n_critic == n_critic - 1, update_generator,
+                                    lambda g: (g, jnp.zeros(())), g)
+    ema = _moving_average(ema_decay, state.ema, g.variables()) if ema_decay else state.ema
     auxiliary, aux_terms = family.update_auxiliary(networks.auxiliary, state.auxiliary, fake,
                                                    draws, mean)
     metrics = {'d_loss': d_loss, 'g_loss': g_loss,

@@ -1,4 +1,4 @@
-"""A run's persistent state: orbax checkpoints (state pytree, PRNG keys, JSON metadata) and the
+"""A run's persistent state: orbax checkpoints (state pytree, JSON metadata) and the
 lock that keeps one writer per workdir.
 
 The metadata holds the step, the data-pipeline position, the config and a checksum of the saved
@@ -49,7 +49,7 @@ class DamagedCheckpointError(Exception):
 
 
 class Checkpointer:
-  """Saves {'state', 'keys'} with StandardSave and the metadata with JsonSave, last 3 kept."""
+  """Saves {'state'} with StandardSave and the metadata with JsonSave, last 3 kept."""
 
   def __init__(self, workdir, create=True):
     self.workdir = workdir
@@ -153,7 +153,7 @@ def read_latest_meta(workdir) -> Optional[dict]:
 
 
 def read_latest_state(workdir):
-  """(step, {'state', 'keys'} tree as saved) of the newest checkpoint, with no target needed."""
+  """(step, {'state'} tree as saved) of the newest checkpoint, with no target needed."""
   checkpointer = Checkpointer(workdir, create=False)
   try:
     step = checkpointer.all_steps()[-1]

@@ -1,6 +1,6 @@
 """Do a generator's samples help a classifier? The augmentation grid, resumable cell by cell.
 
-  python -m gans.augmentation --dataset=mnist --output_dir=results/augmentation_mnist \
+  python -m gans.tools.augmentation --dataset=mnist --output_dir=results/augmentation_mnist \
       --generators=cgan=workdirs/cgan_mnist,acgan=workdirs/acgan_mnist,ppca=workdirs/cppca_mnist
 
 For each seed, real training fraction f and synthetic:real ratio r, the evaluator's LeNet is
@@ -12,37 +12,45 @@ whole train split and nothing real: the classification accuracy score (CAS, Ravu
 
 Each finished cell is appended to cells.jsonl; a second run skips the cells it finds there, so
 an interrupted grid resumes where it stopped. augmentation.md (mean ± std over seeds) and
-augmentation.png are rewritten from all cells at the end.
+augmentation.png are rewritten from all cells at the end. Progress: a bar over the cells (and
+one over each cell's classifier steps) on a terminal, a log line at least every 30 s otherwise.
 """
 import dataclasses
 import json
 import os
-import sys
 import time
 
 import jax
 import numpy as np
 import optax
-from absl import app, flags, logging
+from absl import flags, logging
 
-from gans import checkpoints, conditioning, data, sampling, supervised, xla_cpu
-from gans.errors import UsageError
-from gans.models import lenet
+from gans.core import data
+from gans.core.errors import UsageError
+from gans.core.models import lenet
+from gans.evaluation import sampling, supervised
+from gans.run import checkpoints, datasets, xla_cpu
+from gans.tools import cli
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string('dataset', 'mnist', 'Real dataset (its train split is subsampled, its test '
-                    'split scores every cell).')
-flags.DEFINE_list('generators', [], 'name=workdir pairs of class-conditional generators (cgan, '
-                  'acgan, ecgan, or ppca with ppca.class_conditional).')
-flags.DEFINE_list('ratios', ['0', '0.25', '0.5', '1', '2'], 'Synthetic:real ratios.')
-flags.DEFINE_list('fractions', ['0.01', '0.1', '1'], 'Fractions of the real train split.')
-flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds: real subset, samples, classifier init.')
-flags.DEFINE_bool('synthetic_only', True, 'Also train on samples alone (CAS).')
-flags.DEFINE_integer('num_steps', 2000, 'Minibatch steps per classifier.')
-flags.DEFINE_integer('batch_size', 128, 'Minibatch size.')
-flags.DEFINE_float('learning_rate', 1e-3, 'Adam learning rate, cosine-decayed to 0.')
-flags.DEFINE_string('output_dir', None, 'Where cells.jsonl, augmentation.md and .png go.')
-flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')
+
+
+def define_flags():
+  """The command line's flags; defined by `__main__` only, so importing this module adds none."""
+  flags.DEFINE_string('dataset', 'mnist', 'Real dataset (its train split is subsampled, its test '
+                      'split scores every cell).')
+  flags.DEFINE_list('generators', [], 'name=workdir pairs of class-conditional generators (cgan, '
+                    'acgan, ecgan, or ppca with ppca.class_conditional).')
+  flags.DEFINE_list('ratios', ['0', '0.25', '0.5', '1', '2'], 'Synthetic:real ratios.')
+  flags.DEFINE_list('fractions', ['0.01', '0.1', '1'], 'Fractions of the real train split.')
+  flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds: real subset, samples, classifier init.')
+  flags.DEFINE_bool('synthetic_only', True, 'Also train on samples alone (CAS).')
+  flags.DEFINE_integer('num_steps', 2000, 'Minibatch steps per classifier.')
+  flags.DEFINE_integer('batch_size', 128, 'Minibatch size.')
+  flags.DEFINE_float('learning_rate', 1e-3, 'Adam learning rate, cosine-decayed to 0.')
+  flags.DEFINE_string('output_dir', None, 'Where cells.jsonl, augmentation.md and .png go.')
+  flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')
+
 
 SYNTHETIC_ONLY = 'synthetic_only'  # the ratio field of a CAS cell
 REAL_ONLY = 'real_only'  # the generator field of an r = 0 cell
@@ -109,20 +117,19 @@ def _check_settings(output_dir, settings, generators):
 
 
 def load_generators(generators, dataset):
-  """name -> (generator, variables, config) of class-conditional generators of `dataset`."""
+  """name -> (family, generator, variables) of class-conditional generators of `dataset`."""
   loaded = {}
   num_classes = data.get_info(dataset).num_classes
   for name, workdir in generators.items():
-    generator, variables, config = sampling.load_generator(workdir)
-    cond = conditioning.for_config(config)
-    if not cond.generator_label:
-      raise UsageError(f'generator {name!r} ({workdir}, model {config.model}) does not take '
-                       f'labels; the augmentation needs cgan, acgan, ecgan or a class-conditional '
-                       f'ppca')
-    if cond.num_classes != num_classes:
-      raise UsageError(f'generator {name!r} ({workdir}) makes {cond.num_classes} classes of '
-                       f'{config.dataset}; {dataset} has {num_classes}')
-    loaded[name] = (generator, variables, config)
+    family, generator, variables = sampling.load_generator(workdir)
+    if not family.label_model:
+      raise UsageError(f'generator {name!r} ({workdir}, model {family.config.model}) does not '
+                       f'take labels; the augmentation needs cgan, acgan, ecgan or a '
+                       f'class-conditional ppca')
+    if family.num_classes != num_classes:
+      raise UsageError(f'generator {name!r} ({workdir}) makes {family.num_classes} classes of '
+                       f'{family.config.dataset}; {dataset} has {num_classes}')
+    loaded[name] = (family, generator, variables)
   return loaded
 
 
@@ -132,14 +139,17 @@ def real_subset(num_images, fraction, seed) -> np.ndarray:
                                                                      replace=False)
 
 
-def train_and_score(settings, images, labels, test_images, test_labels, seed) -> float:
-  """Test accuracy of the evaluator's LeNet trained on (images, labels) for the grid's steps."""
+def train_and_score(settings, images, labels, test_images, test_labels, seed,
+                    description=None) -> float:
+  """Test accuracy of the evaluator's LeNet trained on (images, labels) for the grid's steps;
+  with a `description`, its steps show progress."""
   num_classes = data.get_info(settings.dataset).num_classes
   network = lenet.Classifier(num_classes)
   tx = optax.adam(optax.cosine_decay_schedule(settings.learning_rate, settings.num_steps))
   params = supervised.train_classifier(network, tx, images, labels, settings.num_steps,
                                        settings.batch_size, jax.random.key(seed),
-                                       logits_of=lambda outputs: outputs[0])
+                                       logits_of=lambda outputs: outputs[0],
+                                       description=description)
   apply = jax.jit(lambda p, x: network.apply({'params': p}, x, train=False)[0].argmax(-1))
   predicted = np.concatenate([np.asarray(apply(params, data.to_float(test_images[i:i + 1000])))
                               for i in range(0, len(test_images), 1000)])
@@ -159,8 +169,8 @@ def run_grid(settings, generators, ratios, fractions, seeds, output_dir, synthet
   os.makedirs(output_dir, exist_ok=True)
   _check_settings(output_dir, settings, {k: os.path.abspath(v) for k, v in generators.items()})
   loaded = load_generators(generators, settings.dataset)
-  train_images, train_labels = data.load_split(settings.dataset, 'train', data_dir)
-  test_images, test_labels = data.load_split(settings.dataset, 'test', data_dir)
+  train_images, train_labels = datasets.load_split(settings.dataset, 'train', data_dir)
+  test_images, test_labels = datasets.load_split(settings.dataset, 'test', data_dir)
   path = os.path.join(output_dir, 'cells.jsonl')
   finished = read_cells(path)
   with open(path + '.tmp', 'w') as f:  # without a torn last line, which the next cell would join
@@ -175,12 +185,16 @@ def run_grid(settings, generators, ratios, fractions, seeds, output_dir, synthet
   def synthetic(name, seed, count):
     if (name, seed) not in samples:
       most = max([round(r * len(train_images)) for r in ratios] + [len(train_images)])
-      generator, variables, config = loaded[name]
-      images, labels = sampling.generate(generator, variables, config, most, seed)
+      family, generator, variables = loaded[name]
+      logging.info('sampling %d images of generator %r, seed %d', most, name, seed)
+      started = time.perf_counter()
+      images, labels = sampling.generate(family, generator, variables, most, seed)
       samples[(name, seed)] = images.reshape((-1,) + train_images.shape[1:]), labels
+      logging.info('sampled them in %.0f s', time.perf_counter() - started)
     images, labels = samples[(name, seed)]
     return images[:count], labels[:count]  # labels cycle, so any prefix is balanced
 
+  progress = supervised.Progress('augmentation grid', len(todo), unit='cell')
   for number, (name, fraction, ratio, seed) in enumerate(todo, 1):
     started = time.perf_counter()
     if ratio == SYNTHETIC_ONLY:
@@ -194,13 +208,16 @@ def run_grid(settings, generators, ratios, fractions, seeds, output_dir, synthet
         fake_images, fake_labels = synthetic(name, seed, round(ratio * num_real))
         images = np.concatenate([images, fake_images])
         labels = np.concatenate([labels, fake_labels])
-    accuracy = train_and_score(settings, images, labels, test_images, test_labels, seed)
+    accuracy = train_and_score(settings, images, labels, test_images, test_labels, seed,
+                               f'cell {number}/{len(todo)}')
     cell = {'generator': name, 'fraction': fraction, 'ratio': ratio, 'seed': seed,
             'num_real': num_real, 'num_synthetic': len(images) - num_real,
             'test_accuracy': accuracy, 'seconds': round(time.perf_counter() - started, 2)}
     with open(path, 'a') as f:
       f.write(json.dumps(cell) + '\n')
     logging.info('cell %d/%d: %s', number, len(todo), json.dumps(cell))
+    progress.update(number)
+  progress.close()
   return read_cells(path)
 
 
@@ -285,32 +302,28 @@ def _numbers(name, values, kind):
     raise UsageError(f'--{name} must be {kind.__name__}s, got {",".join(values)}') from None
 
 
-def main(argv):
-  del argv
+def main():
   xla_cpu.choose_kernels()  # before JAX starts its backend
   checkpoints.quiet_orbax_logging()
-  try:
-    if not FLAGS.output_dir:
-      raise UsageError('--output_dir is required')
-    generators = {}
-    for pair in FLAGS.generators:
-      name, sep, workdir = pair.partition('=')
-      if not sep or not name or not workdir:
-        raise UsageError(f'--generators takes name=workdir pairs, got {pair!r}')
-      generators[name] = workdir
-    data.get_info(FLAGS.dataset)
-    for field in ('num_steps', 'batch_size'):
-      if FLAGS[field].value <= 0:
-        raise UsageError(f'--{field} must be a positive integer, got {FLAGS[field].value}')
-    settings = Settings(FLAGS.dataset, FLAGS.num_steps, FLAGS.batch_size, FLAGS.learning_rate)
-    logging.info('JAX %s on %s', jax.__version__, jax.devices())
-    cells = run_grid(settings, generators, _numbers('ratios', FLAGS.ratios, float),
-                     _numbers('fractions', FLAGS.fractions, float),
-                     _numbers('seeds', FLAGS.seeds, int), FLAGS.output_dir,
-                     FLAGS.synthetic_only, FLAGS.data_dir)
-  except UsageError as e:
-    print(f'error: {e}', file=sys.stderr)
-    sys.exit(2)
+  if not FLAGS.output_dir:
+    raise UsageError('--output_dir is required')
+  generators = {}
+  for pair in FLAGS.generators:
+    name, sep, workdir = pair.partition('=')
+    if not sep or not name or not workdir:
+      raise UsageError(f'--generators takes name=workdir pairs, got {pair!r}')
+    generators[name] = workdir
+  data.get_info(FLAGS.dataset)
+  for field in ('num_steps', 'batch_size'):
+    if FLAGS[field].value <= 0:
+      raise UsageError(f'--{field} must be a positive integer, got {FLAGS[field].value}')
+  settings = Settings(FLAGS.dataset, FLAGS.num_steps, FLAGS.batch_size, FLAGS.learning_rate)
+  ratios = _numbers('ratios', FLAGS.ratios, float)
+  fractions = _numbers('fractions', FLAGS.fractions, float)
+  seeds = _numbers('seeds', FLAGS.seeds, int)
+  logging.info('JAX %s on %s', jax.__version__, jax.devices())
+  cells = run_grid(settings, generators, ratios, fractions, seeds, FLAGS.output_dir,
+                   FLAGS.synthetic_only, FLAGS.data_dir)
   table = markdown(cells, settings)
   with open(os.path.join(FLAGS.output_dir, 'augmentation.md'), 'w') as f:
     f.write(table)
@@ -319,4 +332,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run_main(main, define_flags)

@@ -1,24 +1,31 @@
-"""Times the train step: `python -m gans.benchmark --model dcgan --batch_size 256 --steps 20
-[--steps_per_call K] [--devices D] [--torch_peer PATH] [--config.FIELD=VALUE ...]`.
+"""Times the train step: `python -m gans.tools.benchmark --model=dcgan --batch_size=256
+--steps=20 [--steps_per_call=K] [--devices=D] [--torch_peer=PATH] [--config.FIELD=VALUE ...]`.
 
-Builds the model's real state and step (`train_lib.compile_steps`, as training does) and one
-batch of random images resident on the device(s). After compiling and one warm-up call (both
-untimed) it times `steps` steps, in calls of `steps_per_call` fused steps, waiting for each
-call's results. Prints one JSON line: median/min/max milliseconds per step over the calls,
-images per second at the median, the device kind, JAX version, XLA_FLAGS (with
+Times what train.py runs per step: the model's real state, placed as training places it
+(`gans.core.step.Placement`), and the compiled K-step call (`Placement.compile`, K =
+`steps_per_call`) that gathers each batch on the device from a training split kept there, with
+the epoch's order and the run's keys as train.py derives them. The split is TRAIN_IMAGES random
+images (MNIST's train size; labels cycle through the classes), so no dataset is read. After
+compiling and one warm-up call (both untimed) it times `steps` steps, in calls of K fused steps,
+waiting for each call's results. Prints one JSON line: median/min/max milliseconds per step over
+the calls, images per second at the median, the device kind, JAX version, XLA_FLAGS (with
 `xla_cpu.choose_kernels`' choice), peak host RSS, peak device memory (None where the device
 keeps no statistics, as on CPU), XLA's FLOP count of one step of the compiled program (which
 counts any multiplications by zero that a formulation leaves in, so compare formulations by
 time) and, on devices with a known peak, the model FLOP utilisation that count gives.
 
-`--devices D` pmaps the step over the first D local devices (D = 1 jits it). On a CPU host JAX
-is told to simulate D devices (`jax_num_cpu_devices`), which share the host's cores: a table
-over D there measures what splitting and the collectives cost, not a speed-up.
+`--devices D` with D > 1 pmaps the step over D devices, as train.py with --config.parallel=pmap
+does, or with `--config.parallel=sharded` jits it over a mesh of them with the batch sharded
+(train.py's choice for 'auto' on several devices); D = 1 jits it on one. On a CPU host JAX is
+told to simulate D devices (`jax_num_cpu_devices`), which share the host's cores: a table over D
+there measures what splitting and the collectives cost, not a speed-up. Elsewhere D is 1 or
+every local device.
 
-When `torch` is importable, the PyTorch peer of the seed architectures
-(`../shared/bench/torch_peer.py` beside the repository, or `--torch_peer`) then runs the same
-model, batch and number of steps in a subprocess, and its ms per step and the ratio
-ours / peer join the line. torch is not a dependency of this project.
+When `torch` is importable and a peer script is given (`--torch_peer=PATH`, default
+$GANS_TORCH_PEER), the PyTorch peer of the seed architectures (torch_peer.py, not part of this
+package) then runs the same model (mlp or dcgan), batch and number of steps in a subprocess, and
+its ms per step and the ratio ours / peer join the line; otherwise those fields are null. torch
+is not a dependency of this project.
 """
 import importlib.util
 import json
@@ -30,15 +37,21 @@ import time
 
 import jax
 import numpy as np
-from absl import app, flags
-from flax import jax_utils
+from absl import flags
 from ml_collections import config_flags
 
-from gans import data, models, train_lib, trainer, xla_cpu
-from gans.errors import UsageError
+from gans.core import data, families
+from gans.core import step as step_lib
+from gans.core.errors import UsageError
+from gans.run import config as config_lib
+from gans.run import runs, xla_cpu
+from gans.tools import cli
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEER_MODELS = {'mlp': 'gan', 'dcgan': 'dcgan'}  # our model names -> the peer's
+# Models trained by steps (PPCA is fitted in closed form: no step to time).
+STEP_MODELS = [name for name, (family, _) in families.FAMILIES.items() if not family.closed_form]
+TRAIN_IMAGES = 60_000  # the training split kept on the device, as large as MNIST's
 # Dense peak FLOP/s of float32 matmuls and convolutions at JAX's default precision (TF32 tensor
 # cores on these GPUs), by `device_kind`.
 PEAK_FLOPS = {
@@ -49,22 +62,18 @@ PEAK_FLOPS = {
 FLAGS = flags.FLAGS
 
 
-def _resident_batch(config, num_devices):
-  """`steps_per_call` batches of random images, laid out as training lays them out, on device."""
-  rng = np.random.default_rng(config.seed)
-  images = rng.integers(0, 256, (config.batch_size,) + data.IMAGE_SHAPE, np.uint8)
-  labels = np.zeros(config.batch_size, np.int32)
-  batches = data.Batches(images, labels, config.batch_size, jax.random.key(config.seed),
-                         num_devices if num_devices > 1 else None)
-  batch = batches.get(0, config.steps_per_call)
+def parallel_mode(config, num_devices) -> str:
+  """jit on one device; on several, pmap unless the config asks for 'sharded'."""
   if num_devices == 1:
-    return jax.device_put(batch)
-  mesh = jax.sharding.Mesh(np.array(jax.local_devices()[:num_devices]), ('devices',))
-  return jax.device_put(batch, jax.NamedSharding(mesh, jax.P('devices')))
+    return 'jit'
+  if config.parallel == 'jit':
+    raise UsageError(f'config.parallel=jit runs on one device, not {num_devices}; use --devices=1 '
+                     f'or --config.parallel=pmap or sharded')
+  return 'sharded' if config.parallel == 'sharded' else 'pmap'
 
 
-def time_train_step(config, num_steps: int, num_devices: int) -> dict:
-  """Milliseconds per step and what the compiled step costs, for a resolved config."""
+def _check(config, num_steps, num_devices):
+  """Refuses bad settings before anything is built or compiled; returns the parallel mode."""
   steps_per_call = config.steps_per_call
   if num_steps % steps_per_call:
     raise UsageError(f'steps ({num_steps}) must be a multiple of steps_per_call ({steps_per_call})')
@@ -73,23 +82,53 @@ def time_train_step(config, num_steps: int, num_devices: int) -> dict:
                      f'devices, got {num_devices}')
   if config.batch_size % num_devices:
     raise UsageError(f'batch_size {config.batch_size} is not divisible by {num_devices} devices')
-  mode = 'pmap' if num_devices > 1 else 'jit'
+  if families.build(config).closed_form:
+    raise UsageError(f'a {config.model} is fitted in closed form and has no train step to time; '
+                     f'allowed: {", ".join(STEP_MODELS)}')
+  mode = parallel_mode(config, num_devices)
+  if mode != 'jit' and num_devices != jax.device_count():
+    raise UsageError(f'a {mode} step runs over every device, as in train.py: --devices must be 1 '
+                     f'or {jax.device_count()}, got {num_devices}')
+  config_lib.check_batch_split(config, mode)
+  return mode
+
+
+def _resident_inputs(config, family, placement):
+  """(state, training data, epoch order, step keys) placed as train.py places them."""
+  keys = runs.root_keys(config.seed)
+  state = step_lib.create_state(config, family, family.networks(), keys['init'])
+  rng = np.random.default_rng(config.seed)
+  images = rng.integers(0, 256, (TRAIN_IMAGES,) + data.IMAGE_SHAPE, np.uint8)
+  labels = (np.arange(TRAIN_IMAGES) % family.num_classes).astype(np.int32)
+  train_data = placement.put(family.train_data(images, labels, keys['labelled']))
+  order = placement.put_order(data.epoch_order(keys['epochs'], 0, TRAIN_IMAGES,
+                                               config.batch_size))
+  step_keys = {'train': keys['train'], 'batches': keys['batches']}
+  return placement.put(state), train_data, order, step_keys
+
+
+def time_train_step(config, num_steps: int, num_devices: int) -> dict:
+  """Milliseconds per step and what the compiled step costs, for a resolved config."""
+  mode = _check(config, num_steps, num_devices)
+  steps_per_call = config.steps_per_call
+  family = families.build(config)
+  placement = step_lib.Placement(mode)
+  state, train_data, order, step_keys = _resident_inputs(config, family, placement)
   devices = jax.local_devices()[:num_devices]
-  key = jax.random.key(config.seed)
-  state = train_lib.create_state(config, *models.build(config), key)
-  state = jax_utils.replicate(state, devices) if mode == 'pmap' else jax.device_put(state)
-  batch = _resident_batch(config, num_devices)
 
   started = time.perf_counter()
-  step = train_lib.compile_steps(config, mode).lower(state, batch, key).compile()
+  step = placement.compile(config, family, steps_per_call).lower(
+      state, train_data, order, step_keys).compile()
   compile_seconds = time.perf_counter() - started
   # One device's program of steps_per_call steps; pmap runs it on every device.
-  flops = step.cost_analysis().get('flops')
-  state = jax.block_until_ready(step(state, batch, key))[0]  # warm-up
+  cost = step.cost_analysis()
+  cost = cost[0] if isinstance(cost, (list, tuple)) else cost
+  flops = (cost or {}).get('flops')
+  state = jax.block_until_ready(step(state, train_data, order, step_keys))[0]  # warm-up
   seconds = []
   for _ in range(num_steps // steps_per_call):
     started = time.perf_counter()
-    state = jax.block_until_ready(step(state, batch, key))[0]
+    state = jax.block_until_ready(step(state, train_data, order, step_keys))[0]
     seconds.append(time.perf_counter() - started)
 
   ms = np.array(seconds) * 1000 / steps_per_call
@@ -116,7 +155,7 @@ def time_train_step(config, num_steps: int, num_devices: int) -> dict:
                             if all(memory) else None),
       'flops_per_step': flops * num_devices / steps_per_call if flops else None,
   }
-  if config.model == 'dcgan':
+  if families.backbone(config) == 'dcgan':
     result['transposed_conv'] = config.dcgan.transposed_conv
     result['conv_input_grad'] = config.dcgan.conv_input_grad
   peak = PEAK_FLOPS.get(devices[0].device_kind)
@@ -138,41 +177,40 @@ def define_flags():
   config_flags.DEFINE_config_file(
       'config', os.path.join(REPO, 'gans/configs/default.py'),
       'ml_collections config file; override fields with --config.FIELD=VALUE.')
-  flags.DEFINE_enum('model', 'dcgan', list(models.MODELS), 'Model family (config.model).')
+  flags.DEFINE_enum('model', 'dcgan', STEP_MODELS, 'Model family (config.model).')
   flags.DEFINE_integer('batch_size', None, 'Global batch size; default the model\'s seed value.',
                        lower_bound=1)
   flags.DEFINE_integer('steps', 20, 'Steps timed, after compilation and one warm-up call.',
                        lower_bound=1)
   flags.DEFINE_integer('steps_per_call', 1, 'Steps fused into one call (config.steps_per_call).',
                        lower_bound=1)
-  flags.DEFINE_integer('devices', 1, 'Local devices to pmap the step over; 1 jits it.',
-                       lower_bound=1)
-  flags.DEFINE_string('torch_peer', os.path.join(REPO, '..', 'shared', 'bench', 'torch_peer.py'),
-                      'The PyTorch peer script, run when torch is importable.')
+  flags.DEFINE_integer('devices', 1, 'Devices to pmap the step over (to shard it over with '
+                       '--config.parallel=sharded); 1 jits it.', lower_bound=1)
+  flags.DEFINE_string('torch_peer', os.environ.get('GANS_TORCH_PEER'),
+                      'Path of the PyTorch peer script (torch_peer.py, not part of this package), '
+                      'run for --model=mlp or dcgan when torch is importable; default '
+                      '$GANS_TORCH_PEER; when neither is given, the peer is skipped and its '
+                      'fields are null.')
 
 
-def main(argv):
-  if len(argv) > 1:
-    raise app.UsageError(f'unexpected arguments: {" ".join(argv[1:])}')
+def main():
   jax.config.update('jax_num_cpu_devices', FLAGS.devices)  # before any JAX work
   xla_cpu.choose_kernels()
   config = FLAGS.config
   config.model = FLAGS.model
   config.batch_size = FLAGS.batch_size
   config.steps_per_call = FLAGS.steps_per_call
-  try:
-    result = time_train_step(trainer.resolve_config(config), FLAGS.steps, FLAGS.devices)
-  except UsageError as e:
-    print(f'error: {e}', file=sys.stderr)
-    sys.exit(2)
+  peer_path = FLAGS.torch_peer if FLAGS.model in PEER_MODELS else None
+  if peer_path and not os.path.isfile(peer_path):
+    raise UsageError(f'--torch_peer (or $GANS_TORCH_PEER) {peer_path!r} is not a file')
+  result = time_train_step(config_lib.resolve(config), FLAGS.steps, FLAGS.devices)
   result.update(torch_ms_per_step=None, torch_version=None, ours_over_torch=None)
-  if importlib.util.find_spec('torch'):
-    peer = run_torch_peer(FLAGS.torch_peer, result['model'], result['batch_size'], FLAGS.steps)
+  if peer_path and importlib.util.find_spec('torch'):
+    peer = run_torch_peer(peer_path, result['model'], result['batch_size'], FLAGS.steps)
     result.update(torch_ms_per_step=peer['ms_per_step'], torch_version=peer['torch'],
                   ours_over_torch=round(result['ms_per_step'] / peer['ms_per_step'], 3))
   print(json.dumps(result))
 
 
 if __name__ == '__main__':
-  define_flags()
-  app.run(main)
+  cli.run_main(main, define_flags)

@@ -1,24 +1,30 @@
 """Times a whole evaluation's worth of metrics for one set of samples:
-`python -m gans.benchmark_metrics [--dataset mnist] [--num_samples 10000] [--num_train 60000]
-[--repeats 3]`.
+`python -m gans.tools.benchmark_metrics [--dataset=mnist] [--num_samples=10000]
+[--num_train=60000] [--repeats=3]`.
 
 Inputs are random (numpy seed 0) but of evaluation size: the evaluator classifier (untrained
 weights, the same computation) predicts probabilities and features of num_samples images, the
 metrics run on features of that shape, and the memorisation check searches the train set for
-as many queries as `gans.evaluation` uses. The generator is not timed. After one warm-up run
+as many queries as `gans.evaluation.scoring` uses. The generator is not timed. After one warm-up run
 (which compiles), prints one JSON line: the median seconds of each part over --repeats runs and
 the median total.
 """
-import argparse
 import json
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from absl import flags
 
-from gans import classifier, data, evaluation, metrics, xla_cpu
-from gans.models import lenet
+from gans.core import data, metrics
+from gans.core.errors import UsageError
+from gans.core.models import lenet
+from gans.evaluation import classifier, scoring
+from gans.run import xla_cpu
+from gans.tools import cli
+
+FLAGS = flags.FLAGS
 
 
 def make_inputs(num_samples, feature_dim, num_classes, num_train, seed=0):
@@ -31,7 +37,7 @@ def make_inputs(num_samples, feature_dim, num_classes, num_train, seed=0):
       'probs': rng.dirichlet(np.full(num_classes, 0.1), size=num_samples).astype(np.float32),
       'predicted': rng.integers(0, num_classes, num_samples),
       'target': rng.integers(0, num_classes, num_samples),
-      'queries': rng.uniform(size=(evaluation.MEMORISATION_QUERIES, 784)).astype(np.float32),
+      'queries': rng.uniform(size=(scoring.MEMORISATION_QUERIES, 784)).astype(np.float32),
       'train': rng.uniform(size=(num_train, 784)).astype(np.float32),
   }
 
@@ -64,31 +70,34 @@ def time_once(calls):
   return seconds
 
 
+def define_flags():
+  """The command line's flags; defined by `__main__` only, so importing this module adds none."""
+  flags.DEFINE_enum('dataset', 'mnist', list(data.DATASETS), 'Dataset whose classifier and class '
+                    'count are used.')
+  flags.DEFINE_integer('num_samples', 10000, 'Samples (and real images) per evaluation.')
+  flags.DEFINE_integer('num_train', 60000, 'Train images the memorisation check searches.')
+  flags.DEFINE_integer('repeats', 3, 'Timed runs after the warm-up; the medians are printed.')
+
+
 def main():
   xla_cpu.choose_kernels()  # before JAX starts its backend
-  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('--dataset', default='mnist', choices=data.DATASETS)
-  parser.add_argument('--num_samples', type=int, default=10000)
-  parser.add_argument('--num_train', type=int, default=60000)
-  parser.add_argument('--repeats', type=int, default=3)
-  args = parser.parse_args()
   for name in ('num_samples', 'num_train', 'repeats'):
-    if getattr(args, name) < 1:
-      parser.error(f'--{name} must be a positive integer, got {getattr(args, name)}')
-  num_classes = data.get_info(args.dataset).num_classes
+    if FLAGS[name].value < 1:
+      raise UsageError(f'--{name} must be a positive integer, got {FLAGS[name].value}')
+  num_classes = data.get_info(FLAGS.dataset).num_classes
   model = lenet.Classifier(num_classes)
   params = model.init(jax.random.key(0), jnp.zeros((1,) + data.IMAGE_SHAPE), train=False)['params']
-  evaluator = classifier.Evaluator(args.dataset, params, {})
-  inputs = make_inputs(args.num_samples, model.feature_dim, num_classes, args.num_train)
+  evaluator = classifier.Evaluator(FLAGS.dataset, params, {})
+  inputs = make_inputs(FLAGS.num_samples, model.feature_dim, num_classes, FLAGS.num_train)
   calls = metric_calls(inputs, evaluator, num_classes)
   time_once(calls)  # warm-up: compiles every jitted function
-  runs = [time_once(calls) for _ in range(args.repeats)]
+  runs = [time_once(calls) for _ in range(FLAGS.repeats)]
   result = {name: round(float(np.median([run[name] for run in runs])), 3) for name in calls}
   result['total'] = round(float(np.median([sum(run.values()) for run in runs])), 3)
-  result.update(dataset=args.dataset, repeats=args.repeats, num_samples=args.num_samples,
-                num_train=args.num_train, device=str(jax.devices()[0]), jax=jax.__version__)
+  result.update(dataset=FLAGS.dataset, repeats=FLAGS.repeats, num_samples=FLAGS.num_samples,
+                num_train=FLAGS.num_train, device=str(jax.devices()[0]), jax=jax.__version__)
   print(json.dumps(result))
 
 
 if __name__ == '__main__':
-  main()
+  cli.run_main(main, define_flags)

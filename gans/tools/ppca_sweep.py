@@ -1,6 +1,6 @@
 """How many components does PPCA need? Fits both variants for each k and scores their samples.
 
-  python -m gans.ppca_sweep --dataset=mnist --output_dir=results/ppca_mnist \
+  python -m gans.tools.ppca_sweep --dataset=mnist --output_dir=results/ppca_mnist \
       [--components=2,4,8,16,32,64,128,256] [--num_samples=10000]
 
 For each k: the unconditional and the class-conditional PPCA fitted on the train split, the
@@ -8,34 +8,43 @@ held-out log-likelihood of the test split (log p(x), and log p(x | y) per class)
 `num_samples` samples scored by the evaluator classifier: classifier score, Fréchet distance and
 (class-conditional) conditional accuracy, beside the same numbers of as many real train images.
 The knee is the smallest k whose conditional accuracy is within --knee_tolerance of the best.
-Writes sweep.json, sweep.md and sweep.png to --output_dir.
+Writes sweep.json, sweep.md and sweep.png to --output_dir. Progress: a bar over the fits on a
+terminal, a log line at least every 30 s otherwise.
 """
 import json
 import os
 import time
 
-import sys
-
 import jax
 import numpy as np
-from absl import app, flags, logging
+from absl import flags, logging
 
-from gans import classifier, data, metrics, models, sampling, trainer, xla_cpu
 from gans.configs import default
-from gans.errors import UsageError
+from gans.core import families, metrics
+from gans.core.errors import UsageError
+from gans.core.models import ppca
+from gans.evaluation import classifier, sampling, supervised
+from gans.run import config as config_lib
+from gans.run import checkpoints, datasets, xla_cpu
+from gans.tools import cli
 
 FLAGS = flags.FLAGS
-flags.DEFINE_string('dataset', 'mnist', 'Dataset to fit (mnist, fashion_mnist, ...).')
-flags.DEFINE_list('components', ['2', '4', '8', '16', '32', '64', '128', '256'],
-                  'The k to fit, comma-separated.')
-flags.DEFINE_integer('num_samples', 10000, 'Samples scored per model.')
-flags.DEFINE_float('knee_tolerance', 0.015, 'The knee: the smallest k whose conditional accuracy '
-                   'is at most this far below the best k\'s.')
-flags.DEFINE_integer('seed', 0, 'Seed of the sampling noise and of the real reference subset.')
-flags.DEFINE_string('output_dir', None, 'Where sweep.json, sweep.md and sweep.png go.')
-flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')
-flags.DEFINE_string('classifier_dir', None, 'Cache of evaluator classifiers; default '
-                    '$GANS_CLASSIFIER_DIR, else ~/.cache/gans/classifiers.')
+
+
+def define_flags():
+  """The command line's flags; defined by `__main__` only, so importing this module adds none."""
+  flags.DEFINE_string('dataset', 'mnist', 'Dataset to fit (mnist, fashion_mnist, ...).')
+  flags.DEFINE_list('components', ['2', '4', '8', '16', '32', '64', '128', '256'],
+                    'The k to fit, comma-separated.')
+  flags.DEFINE_integer('num_samples', 10000, 'Samples scored per model.')
+  flags.DEFINE_float('knee_tolerance', 0.015, 'The knee: the smallest k whose conditional '
+                     'accuracy is at most this far below the best k\'s.')
+  flags.DEFINE_integer('seed', 0, 'Seed of the sampling noise and of the real reference subset.')
+  flags.DEFINE_string('output_dir', None, 'Where sweep.json, sweep.md and sweep.png go.')
+  flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')
+  flags.DEFINE_string('classifier_dir', None, 'Cache of evaluator classifiers; default '
+                      '$GANS_CLASSIFIER_DIR, else ~/.cache/gans/classifiers.')
+
 
 VARIANTS = {'unconditional': False, 'class_conditional': True}
 COLOURS = {'unconditional': 'tab:blue', 'class_conditional': 'tab:orange'}
@@ -62,33 +71,41 @@ def knee(rows, tolerance) -> int:
 
 def run_sweep(dataset, components, num_samples, seed=0, data_dir=None, classifier_dir=None,
               tolerance=0.015) -> dict:
-  if not components or any(not 0 < k < models.ppca.DIM for k in components):
-    raise UsageError(f'--components must be integers in [1, {models.ppca.DIM - 1}], got '
-                     f'{components}')
-  train_images, train_labels = data.load_split(dataset, 'train', data_dir)
-  test_images, test_labels = data.load_split(dataset, 'test', data_dir)
+  if not components or any(not 0 < k < ppca.DIM for k in components):
+    raise UsageError(f'--components must be integers in [1, {ppca.DIM - 1}], got {components}')
+  if num_samples < 2:
+    raise UsageError(f'--num_samples must be an integer >= 2, got {num_samples}')
+  train_images, train_labels = datasets.load_split(dataset, 'train', data_dir)
+  test_images, test_labels = datasets.load_split(dataset, 'test', data_dir)
+  if num_samples > len(train_images):
+    raise UsageError(f'--num_samples {num_samples} exceeds the {len(train_images)} train images of '
+                     f'{dataset} (the real reference is as many of them)')
   evaluator = classifier.get_evaluator(dataset, data_dir, classifier_dir)
   _, test_features = evaluator.predict(test_images)
   test_mean, test_cov = metrics.feature_statistics(test_features)
   pick = np.random.default_rng(seed).choice(len(train_images), num_samples, replace=False)
   real = _scores(evaluator, train_images[pick], train_labels[pick], test_mean, test_cov)
   rows = []
+  progress = supervised.Progress(f'PPCA sweep of {dataset}', len(components) * len(VARIANTS),
+                                 unit='fit')
   for k in components:
     for variant, class_conditional in VARIANTS.items():
       config = default.get_config()
       config.update({'model': 'ppca', 'dataset': dataset, 'data_dir': data_dir})
       config.ppca.update({'components': k, 'class_conditional': class_conditional})
-      config = trainer.resolve_config(config)
+      config = config_lib.resolve(config)
       started = time.perf_counter()
-      params = models.ppca.fit_generator(train_images, train_labels, k, class_conditional)
+      params = ppca.fit_generator(train_images, train_labels, k, class_conditional)
       row = {'components': k, 'variant': variant, 'fit_seconds': time.perf_counter() - started,
-             'test_log_likelihood': models.ppca.mean_log_likelihood(params, test_images,
-                                                                    test_labels)}
-      generator, _ = models.build(config)
-      images, labels = sampling.generate(generator, {'params': params}, config, num_samples, seed)
+             'test_log_likelihood': ppca.mean_log_likelihood(params, test_images, test_labels)}
+      family = families.build(config)
+      images, labels = sampling.generate(family, family.networks().generator,
+                                         {'params': params}, num_samples, seed)
       row.update(_scores(evaluator, images, labels, test_mean, test_cov))
       logging.info('%s', json.dumps(row))
       rows.append(row)
+      progress.update(len(rows))
+  progress.close()
   return {'dataset': dataset, 'num_samples': num_samples, 'real': real, 'rows': rows,
           'knee_tolerance': tolerance, 'knee': knee(rows, tolerance),
           'classifier_test_accuracy': evaluator.info['test_accuracy']}
@@ -139,23 +156,19 @@ def plot(result, path):
   plt.close(fig)
 
 
-def main(argv):
-  del argv
+def main():
   xla_cpu.choose_kernels()  # before JAX starts its backend
+  checkpoints.quiet_orbax_logging()  # the evaluator classifier's cache is an orbax checkpoint
+  if not FLAGS.output_dir:
+    raise UsageError('--output_dir is required')
   try:
-    if not FLAGS.output_dir:
-      raise UsageError('--output_dir is required')
-    try:
-      components = sorted({int(k) for k in FLAGS.components})
-    except ValueError:
-      raise UsageError(f'--components must be integers, got {",".join(FLAGS.components)}') from None
-    os.makedirs(FLAGS.output_dir, exist_ok=True)
-    logging.info('JAX %s on %s', jax.__version__, jax.devices())
-    result = run_sweep(FLAGS.dataset, components, FLAGS.num_samples, FLAGS.seed, FLAGS.data_dir,
-                       FLAGS.classifier_dir, FLAGS.knee_tolerance)
-  except UsageError as e:
-    print(f'error: {e}', file=sys.stderr)
-    sys.exit(2)
+    components = sorted({int(k) for k in FLAGS.components})
+  except ValueError:
+    raise UsageError(f'--components must be integers, got {",".join(FLAGS.components)}') from None
+  os.makedirs(FLAGS.output_dir, exist_ok=True)
+  logging.info('JAX %s on %s', jax.__version__, jax.devices())
+  result = run_sweep(FLAGS.dataset, components, FLAGS.num_samples, FLAGS.seed, FLAGS.data_dir,
+                     FLAGS.classifier_dir, FLAGS.knee_tolerance)
   with open(os.path.join(FLAGS.output_dir, 'sweep.json'), 'w') as f:
     json.dump(result, f, indent=1)
   with open(os.path.join(FLAGS.output_dir, 'sweep.md'), 'w') as f:
@@ -165,4 +178,4 @@ def main(argv):
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run_main(main, define_flags)

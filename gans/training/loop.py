@@ -18,15 +18,11 @@ from tqdm import tqdm
 
 from gans.core import data, families
 from gans.core import step as step_lib
-from gans.core.errors import StorageError, UsageError
+from gans.core.errors import NonFiniteError, StorageError, UsageError
 from gans.evaluation import scoring
 from gans.run import checkpoints, datasets, pictures, runs, writers
 from gans.run import config as config_lib
 from gans.training import fit
-
-
-class NonFiniteError(RuntimeError):
-  """Training produced a NaN or Inf; the checkpoints written before it are intact."""
 
 
 def _check_labels(config, family, labels):
@@ -52,12 +48,17 @@ def _check_workdir_writable(workdir):
 
 
 def _check_finite(metrics, first_step):
-  for name in sorted(metrics, key=lambda name: ('loss' not in name, name)):  # losses first
-    values = metrics[name]
-    bad = np.flatnonzero(~np.isfinite(values))
-    if bad.size:
-      raise NonFiniteError(f'non-finite {name} ({values[bad[0]]}) at step {first_step + bad[0] + 1}; '
-                           f'training stopped, the checkpoints before it are intact')
+  """Stops at the first step with a non-finite metric, naming a loss of that step first (the
+  totals d_loss, g_loss before their terms)."""
+  bad = {name: ~np.isfinite(values) for name, values in metrics.items()}
+  steps = [np.flatnonzero(b)[0] for b in bad.values() if b.any()]
+  if not steps:
+    return
+  i = min(steps)
+  name = min((name for name in metrics if bad[name][i]),
+             key=lambda name: (name not in ('d_loss', 'g_loss'), 'loss' not in name, name))
+  raise NonFiniteError(f'non-finite {name} ({metrics[name][i]}) at step {first_step + i + 1}; '
+                       f'training stopped, the checkpoints before it are intact')
 
 
 def _next_multiple(step, every):
@@ -93,6 +94,40 @@ def train(config, workdir: str) -> dict:
                          f'{intact or "none"} are intact') from e
 
 
+class _Steps:
+  """The compiled K-step calls of a run and its metrics in flight: dispatches calls, and fetches
+  their metrics to the host only when `flush` is called (at log steps), in one transfer."""
+
+  def __init__(self, config, family, placement, log, steps_per_epoch, total_steps):
+    self.config, self.family, self.placement, self.log = config, family, placement, log
+    self.steps_per_epoch, self.total_steps = steps_per_epoch, total_steps
+    self.executables, self.compile_seconds = {}, 0.0
+    self.pending = []  # (first step, metrics on the device) of calls not yet logged
+    self.last = None  # the newest logged step's metrics
+
+  def call(self, state, train_data, order, keys, step, count):
+    """Runs steps [step, step + count); returns (state, seconds spent compiling)."""
+    compile_seconds = 0.0
+    if count not in self.executables:  # compiled ahead, so the epoch time excludes compilation
+      started = time.perf_counter()
+      self.executables[count] = self.placement.compile(self.config, self.family, count).lower(
+          state, train_data, order, keys).compile()
+      compile_seconds = time.perf_counter() - started
+      self.compile_seconds += compile_seconds
+    state, metrics = self.executables[count](state, train_data, order, keys)
+    self.pending.append((step, metrics))
+    return state, compile_seconds
+
+  def flush(self):
+    """Fetches the pending metrics, checks they are finite and logs them."""
+    firsts = [first for first, _ in self.pending]
+    for first, metrics in zip(firsts, self.placement.host([m for _, m in self.pending])):
+      _check_finite(metrics, first)
+      self.log.add_steps(first, metrics, self.steps_per_epoch, self.total_steps)
+      self.last = {k: v[-1] for k, v in metrics.items()}
+    self.pending.clear()
+
+
 def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
   keys = runs.root_keys(config.seed)
   networks = family.networks()
@@ -100,47 +135,33 @@ def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
   state = step_lib.create_state(config, family, networks, keys['init'])
   checkpointer = checkpoints.Checkpointer(workdir)
   restored, meta = runs.restore_latest(checkpointer, checkpoints.host_tree(state), is_writer)
-  start_step = 0
+  step = 0
   if restored is not None:
-    state, start_step = restored, meta['step']
-    logging.info('Resuming from step %d (epoch %d, batch %d) in %s', start_step, meta['epoch'],
+    state, step = restored, meta['step']
+    logging.info('Resuming from step %d (epoch %d, batch %d) in %s', step, meta['epoch'],
                  meta['batch_in_epoch'], workdir)
   spe = len(images) // config.batch_size
   total_steps = config.num_steps or config.num_epochs * spe
   logging.info('%s on %s: %d images, %d steps per epoch (last %d images of each epoch dropped), '
                '%d steps in total, %s over %d device(s)', config.model, config.dataset, len(images),
                spe, len(images) % config.batch_size, total_steps, mode, placement.num_shards)
-
   os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
-  log = writers.MetricsLog(os.path.join(workdir, 'metrics.jsonl'), config.log_every_steps,
-                           start_step, is_writer)
+  log = writers.MetricsLog(os.path.join(workdir, 'metrics.jsonl'), config.log_every_steps, step,
+                           is_writer)
   sampler = step_lib.make_sampler(networks.generator)
   grid_key, eval_key = jax.random.split(keys['sample'])
-  fixed_z = jax.random.normal(grid_key, (config.num_sample_images, config.latent_dim))
-  grid = pictures.Grid(family, fixed_z, data.to_float(images[:8]))
-  monitor = None
-  if config.eval_every_steps:
-    monitor = scoring.TrainingMonitor(
-        config.dataset, config.data_dir, config.classifier_dir,
-        jax.random.normal(eval_key, (config.eval_num_samples, config.latent_dim)))
-
+  grid = pictures.Grid(family, jax.random.normal(grid_key, (config.num_sample_images,
+                                                            config.latent_dim)),
+                       data.to_float(images[:8]))
+  monitor = config.eval_every_steps and scoring.TrainingMonitor(
+      config.dataset, config.data_dir, config.classifier_dir,
+      jax.random.normal(eval_key, (config.eval_num_samples, config.latent_dim)))
   state = placement.put(state)
   train_data = placement.put(family.train_data(images, labels, keys['labelled']))
   step_keys = {'train': keys['train'], 'batches': keys['batches']}
-  executables, compile_seconds = {}, 0.0
+  steps = _Steps(config, family, placement, log, spe, total_steps)
+  crossed = lambda every, count: step // every > (step - count) // every
   epoch_seconds = []  # (seconds, steps) of each epoch this process trained in
-  pending = []  # (first step, metrics on the device) of calls not yet logged
-  step, last = start_step, None
-
-  def flush():
-    """Fetches the pending metrics in one transfer, checks them and logs them."""
-    nonlocal last
-    for first, metrics in zip([f for f, _ in pending], placement.host([m for _, m in pending])):
-      _check_finite(metrics, first)
-      log.add_steps(first, metrics, spe, total_steps)
-      last = {k: v[-1] for k, v in metrics.items()}
-    pending.clear()
-
   try:
     while step < total_steps:
       epoch = step // spe
@@ -153,23 +174,15 @@ def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
       while step < epoch_end:
         count = min(config.steps_per_call, epoch_end - step,
                     _next_multiple(step, config.checkpoint_every_steps) - step)
-        if count not in executables:  # compiled ahead, so the epoch time excludes compilation
-          compile_started = time.perf_counter()
-          executables[count] = placement.compile(config, family, count).lower(
-              state, train_data, order, step_keys).compile()
-          compile_seconds += time.perf_counter() - compile_started
-          excluded += time.perf_counter() - compile_started
-        state, metrics = executables[count](state, train_data, order, step_keys)
-        pending.append((step, metrics))
-        step += count
-        steps_timed += count
+        state, compile_seconds = steps.call(state, train_data, order, step_keys, step, count)
+        step, steps_timed, excluded = step + count, steps_timed + count, excluded + compile_seconds
         bar.update(count)
         checkpoint_due = step % config.checkpoint_every_steps == 0 or step == total_steps
-        if (step // config.log_every_steps > (step - count) // config.log_every_steps
-            or step == epoch_end or checkpoint_due):
-          flush()
-          bar.set_postfix(d_loss=f'{last["d_loss"]:.3f}', g_loss=f'{last["g_loss"]:.3f}')
-        if monitor and step // config.eval_every_steps > (step - count) // config.eval_every_steps:
+        if crossed(config.log_every_steps, count) or step == epoch_end or checkpoint_due:
+          steps.flush()
+          bar.set_postfix(d_loss=f'{steps.last["d_loss"]:.3f}',
+                          g_loss=f'{steps.last["g_loss"]:.3f}')
+        if monitor and crossed(config.eval_every_steps, count):
           excluded += _evaluate(monitor, family, sampler, placement.one_copy(state), log, step, spe)
         if checkpoint_due:
           runs.save(checkpointer, placement.host(state), config, step, spe)
@@ -177,6 +190,7 @@ def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
       seconds = time.perf_counter() - started - excluded  # flush() has waited for the device
       epoch_seconds.append((seconds, steps_timed))
       log.add_epoch(epoch + 1, step, seconds, steps_timed, spe)
+      last = steps.last
       logging.info('epoch %d (step %d): %.2f s for %d steps = %.2f s per epoch; d_loss %.4f, '
                    'g_loss %.4f, D(x) %.3f, D(G(z)) %.3f', epoch + 1, step, seconds, steps_timed,
                    seconds / steps_timed * spe, last['d_loss'], last['g_loss'], last['d_real'],
@@ -189,11 +203,15 @@ def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
     checkpointer.close()
     if is_writer:
       pictures.save_progress_gif(workdir)
+  return _summary(epoch_seconds, step, spe, steps.compile_seconds)
 
+
+def _summary(epoch_seconds, step, steps_per_epoch, compile_seconds) -> dict:
   total_seconds = sum(s for s, _ in epoch_seconds)
   total_timed = sum(n for _, n in epoch_seconds)
-  summary = {'steps': step, 'steps_per_epoch': spe, 'compile_seconds': compile_seconds,
-             'seconds_per_epoch': total_seconds / total_timed * spe if total_timed else None,
+  summary = {'steps': step, 'steps_per_epoch': steps_per_epoch, 'compile_seconds': compile_seconds,
+             'seconds_per_epoch': total_seconds / total_timed * steps_per_epoch if total_timed
+                                  else None,
              'seconds_per_step': total_seconds / total_timed if total_timed else None}
   if total_timed:
     logging.info('Done at step %d: %.2f s per epoch on average over %d steps (compilation %.1f s '

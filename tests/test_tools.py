@@ -1,0 +1,110 @@
+"""The tools' command-line convention: importing a tool defines no flag; bad input is one line
+`error: ...` on stderr with exit status 2 (3 for a StorageError)."""
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+from gans.core.errors import StorageError, UsageError
+from gans.tools import cli
+
+TOOLS = ('augmentation', 'benchmark', 'benchmark_metrics', 'cli', 'faults', 'ppca_sweep')
+# Imports every module of gans.tools, one by one, and prints the flags each one added that a
+# module of this package defines (absl records the module that called DEFINE_*); libraries the
+# tools import (absl.app, orbax) add flags of their own, which are not ours to judge. Then it
+# calls one tool's define_flags(), to show that its flags would be seen.
+IMPORT_ALL = """
+import importlib, pkgutil
+from absl import flags
+import gans.tools
+def ours(names):
+  return sorted(n for n in names if flags.FLAGS.find_module_defining_flag(n).startswith('gans'))
+names = sorted(m.name for m in pkgutil.iter_modules(gans.tools.__path__))
+print(','.join(names))
+for name in names:
+  before = set(flags.FLAGS)
+  module = importlib.import_module('gans.tools.' + name)
+  print(name, ','.join(ours(set(flags.FLAGS) - before)) or '-')
+before = set(flags.FLAGS)
+module = importlib.import_module('gans.tools.ppca_sweep')
+module.define_flags()
+print(module.__name__, ','.join(ours(set(flags.FLAGS) - before)))
+"""
+
+
+def run(*args, env=None):
+  return subprocess.run([sys.executable, *args], cwd=REPO, capture_output=True, text=True,
+                        timeout=120, env=env)
+
+
+def test_importing_a_tool_defines_no_flag():
+  out = run('-c', IMPORT_ALL)
+  assert out.returncode == 0, out.stderr
+  lines = out.stdout.splitlines()
+  names = lines[0].split(',')
+  assert set(names) >= set(TOOLS)
+  assert lines[1:-1] == [f'{name} -' for name in names]
+  # The check sees flags a tool defines: those of ppca_sweep's define_flags().
+  assert lines[-1] == ('gans.tools.ppca_sweep classifier_dir,components,data_dir,dataset,'
+                       'knee_tolerance,num_samples,output_dir,seed')
+
+
+def error_lines(stderr):
+  return [line for line in stderr.splitlines() if line.startswith('error:')]
+
+
+@pytest.mark.parametrize('args, message', [
+    (['gans.tools.augmentation', '--generators=cgan'], '--output_dir is required'),
+    (['gans.tools.augmentation', '--output_dir=/tmp/x', '--generators=cgan'],
+     "--generators takes name=workdir pairs, got 'cgan'"),
+    (['gans.tools.ppca_sweep', '--output_dir=/tmp/x', '--components=2,two'],
+     '--components must be integers, got 2,two'),
+    (['gans.tools.faults', '--rounds=0'], '--rounds must be a positive integer, got 0'),
+    (['gans.tools.benchmark_metrics', '--repeats=0'], '--repeats must be a positive integer'),
+    (['gans.tools.benchmark', '--model=ppca'], "flag --model=ppca: value should be one of"),
+    (['gans.tools.benchmark', '--steps=0'], 'flag --steps=0'),
+    (['gans.tools.benchmark', '--no_such_flag=1'], 'no_such_flag'),
+    (['gans.tools.benchmark', 'positional'], 'unexpected arguments: positional'),
+])
+def test_bad_input_is_one_error_line_and_exit_2(args, message):
+  out = run('-m', *args)
+  assert out.returncode == 2, out.stderr
+  errors = error_lines(out.stderr)
+  assert len(errors) == 1 and message in errors[0], out.stderr
+  assert out.stdout == ''
+
+
+def test_a_torch_peer_that_is_not_a_file_is_refused_before_timing(tmp_path):
+  missing = str(tmp_path / 'peer.py')
+  out = run('-m', 'gans.tools.benchmark', '--model=mlp',
+            env=dict(os.environ, GANS_TORCH_PEER=missing))
+  assert out.returncode == 2
+  assert error_lines(out.stderr) == [f'error: --torch_peer (or $GANS_TORCH_PEER) {missing!r} is '
+                                     f'not a file']
+
+
+@pytest.mark.parametrize('error, code', [(UsageError('bad\nvalue'), 2), (StorageError('disk'), 3)])
+def test_fail_prints_one_line_and_exits_with_the_errors_status(capsys, error, code):
+  with pytest.raises(SystemExit) as exit_info:
+    cli.fail(error)
+  assert exit_info.value.code == code
+  assert capsys.readouterr().err == f'error: {" ".join(str(error).split())}\n'
+
+
+@pytest.mark.parametrize('error, code', [('StorageError', 3), ('ValueError', 1)])
+def test_run_main_defines_flags_when_run_and_maps_errors_to_their_status(error, code):
+  program = f"""
+from absl import flags
+from gans.core.errors import StorageError
+from gans.tools import cli
+def define_flags():
+  flags.DEFINE_string('where', None, 'A path.')
+def main():
+  raise {error}(f'could not write to {{flags.FLAGS.where}}')
+cli.run_main(main, define_flags, other_errors=(ValueError,))
+"""
+  out = run('-c', program, '--where=/full/disk')
+  assert out.returncode == code
+  assert error_lines(out.stderr) == ['error: could not write to /full/disk']
