@@ -33,7 +33,8 @@ def get_config():
   config.ema_decay = 0.0  # EMA of the generator's variables; 0 turns it off
 
   # 'jit' (one device), 'pmap' (over the local devices), 'sharded' (jit over a mesh of all
-  # devices, the batch split over it); 'auto' is 'sharded' when there are several, else 'jit'.
+  # devices, the batch split over it); 'auto' is 'pmap' when there are several, else 'jit'
+  # (chosen by measurement: docs/training.md).
   config.parallel = 'auto'
   config.steps_per_call = 1  # steps fused into one dispatch (lax.scan; unrolled on CPU)
   config.checkpoint_every_steps = 1000

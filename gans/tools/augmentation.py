@@ -1,7 +1,7 @@
 """Do a generator's samples help a classifier? The augmentation grid, resumable cell by cell.
 
   python -m gans.tools.augmentation --dataset=mnist --output_dir=results/augmentation_mnist \
-      --generators=cgan=workdirs/cgan_mnist,acgan=workdirs/acgan_mnist,ppca=workdirs/cppca_mnist
+      --generators=cgan=workdirs/cgan_mnist,acgan=workdirs/acgan_mnist,ppca=workdirs/cppca64_mnist
 
 For each seed, real training fraction f and synthetic:real ratio r, the evaluator's LeNet is
 trained from scratch on a random f of the train split plus r times as many samples of a

@@ -72,12 +72,16 @@ class GAN:
 
   # ---- inputs of a step
   def draw(self, key, num) -> dict:
-    """The random inputs of `num` fakes (the global batch): noise, and fake labels."""
+    """The random inputs of `num` fakes (the global batch): noise, and fake labels.
+
+    The key is split only when labels need one of their own: on XLA:CPU every key derivation is
+    a small loop of its own, and one more made the seed MLP GAN's step 10 % slower.
+    """
+    if not self.label_model:
+      return {'z': jax.random.normal(key, (num, self.latent_dim))}
     z_key, label_key = jax.random.split(key)
-    draws = {'z': jax.random.normal(z_key, (num, self.latent_dim))}
-    if self.label_model:
-      draws['label'] = jax.random.randint(label_key, (num,), 0, self.num_classes)
-    return draws
+    return {'z': jax.random.normal(z_key, (num, self.latent_dim)),
+            'label': jax.random.randint(label_key, (num,), 0, self.num_classes)}
 
   def generator_input(self, draws, batch):
     del batch
