@@ -13,8 +13,12 @@ import glob
 import json
 import os
 import shutil
+import sys
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from gans.run import checkpoints  # noqa: E402  (the repository root, above this folder)
 
 METRICS = [('classifier_score', 'classifier score ↑', 2), ('frechet_distance', 'FD ↓', 1),
            ('kid', 'KID ↓', 3), ('precision', 'precision ↑', 3), ('recall', 'recall ↑', 3),
@@ -85,10 +89,8 @@ def collect_run(workdir, out_dir):
 
 
 def run_config(workdir):
-  """The config saved with the newest checkpoint (orbax's JSON metadata item)."""
-  steps = sorted(int(n) for n in os.listdir(os.path.join(workdir, 'checkpoints')) if n.isdigit())
-  with open(os.path.join(workdir, 'checkpoints', str(steps[-1]), 'meta', 'metadata')) as f:
-    return json.load(f)['config']
+  """The config saved with the newest checkpoint, read by the run format's own reader."""
+  return checkpoints.read_latest_meta(workdir)['config']
 
 
 def cell(value, digits):

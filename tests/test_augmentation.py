@@ -11,23 +11,11 @@ from gans.core import data
 from gans.core.errors import UsageError
 from gans.core.models import lenet
 from gans.evaluation import supervised
-from gans.run import config as config_lib
 from gans.tools import augmentation
 from gans.training import loop
+from test_conditional import conditional_config
 
 SETTINGS = augmentation.Settings('mnist', num_steps=3, batch_size=8, learning_rate=1e-3)
-
-
-def conditional_config(model, backbone='mlp', data_dir=None, **overrides):
-  """A tiny conditional run (test_conditional.py's helper, kept here so this file stands alone)."""
-  config = tiny_config('mlp', data_dir)
-  config.model = model
-  config.conditional.backbone = backbone
-  config.conditional.labelled_batch_size = 8
-  config.conditional.num_labelled = 20
-  for key, value in overrides.items():
-    config[key] = value
-  return config_lib.resolve(config)
 
 
 @pytest.fixture

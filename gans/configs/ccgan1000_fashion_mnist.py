@@ -5,13 +5,10 @@ the semi-supervised gain changes with more labels. Its discriminator, as a class
 with the same network trained on those labelled images alone. The 12-pixel hole, the MLP backbone
 and its seed settings are the defaults; 25 epochs like the rest of the conditional family.
 """
-from gans.configs import default
+from gans.configs import ccgan1000_mnist
 
 
 def get_config():
-  config = default.get_config()
-  config.model = 'ccgan'
+  config = ccgan1000_mnist.get_config()  # the same experiment, on the other dataset
   config.dataset = 'fashion_mnist'
-  config.conditional.num_labelled = 1000
-  config.num_epochs = 25
   return config

@@ -5,12 +5,10 @@ The backbone's seed settings (`conditional.backbone = 'mlp'`, the default: learn
 results/REPORT.md compare at one length. The cGAN trains beside its image encoders E_z and E_y
 (IcGAN), which the evaluation uses for reconstruction and label swap.
 """
-from gans.configs import default
+from gans.configs import ecgan_mnist
 
 
 def get_config():
-  config = default.get_config()
-  config.model = 'ecgan'
+  config = ecgan_mnist.get_config()  # the same experiment, on the other dataset
   config.dataset = 'fashion_mnist'
-  config.num_epochs = 25
   return config
