@@ -1,13 +1,15 @@
 """Trains a GAN: `python train.py --model=dcgan --dataset=mnist [--workdir=workdirs/dcgan_mnist]`.
 
-Running the same command again on the same workdir resumes from its latest checkpoint.
+Running the same command again on the same workdir resumes from its latest checkpoint. SIGTERM or
+Ctrl-C stops it after a checkpoint at the current step (exit status 128 + the signal).
 """
 import os
+import sys
 
 from absl import flags, logging
 from ml_collections import config_flags
 
-from gans.core.errors import NonFiniteError
+from gans.core.errors import Interrupted, NonFiniteError
 from gans.tools import cli
 
 FLAGS = flags.FLAGS
@@ -31,6 +33,8 @@ flags.DEFINE_integer('components', None, 'Latent dimension k of --model=ppca '
                      '(config.ppca.components).')
 flags.DEFINE_integer('eval_every', None, 'Record the Fréchet distance and classifier score every '
                      'this many steps (config.eval_every_steps; 0: never).')
+flags.DEFINE_string('profile_steps', None, 'A:B writes a jax.profiler trace of steps A+1..B to '
+                    'WORKDIR/profile (config.profile_steps).')
 flags.DEFINE_bool('distributed', False, 'Call jax.distributed.initialize() (multi-host runs).')
 PLAIN_FLAGS = ('model', 'dataset', 'data_dir', 'loss', 'num_epochs', 'num_steps', 'batch_size',
                'seed')
@@ -53,9 +57,15 @@ def main():
     config.ppca.components = FLAGS.components
   if FLAGS.eval_every is not None:
     config.eval_every_steps = FLAGS.eval_every
+  if FLAGS.profile_steps is not None:
+    config.profile_steps = FLAGS.profile_steps
   logging.info('JAX %s, process %d of %d, devices: %s', jax.__version__, jax.process_index(),
                jax.process_count(), jax.devices())
-  loop.train(config, FLAGS.workdir or runs.default_workdir(config))
+  try:
+    loop.train(config, FLAGS.workdir or runs.default_workdir(config))
+  except Interrupted as e:  # not an error: the run stopped cleanly and resumes where it stopped
+    print(f'stopped: {e}', file=sys.stderr, flush=True)
+    sys.exit(e.exit_code)
 
 
 if __name__ == '__main__':

@@ -40,6 +40,8 @@ def get_config():
   config.checkpoint_every_steps = 1000
   config.log_every_steps = 50
   config.num_sample_images = 64  # fixed-noise grid saved every epoch
+  # 'A:B': a jax.profiler trace of steps A+1..B in <workdir>/profile/ (TensorBoard, Perfetto).
+  config.profile_steps = ''
   # Every this many steps (0: never), the Fréchet distance and classifier score of
   # eval_num_samples samples in the evaluator classifier's features go to metrics.jsonl / fid.png.
   config.eval_every_steps = 0

@@ -12,3 +12,12 @@ class StorageError(Exception):
 
 class NonFiniteError(RuntimeError):
   """Training produced a NaN or Inf; the checkpoints written before it are intact."""
+
+
+class Interrupted(Exception):
+  """SIGTERM or SIGINT stopped training after a checkpoint at the current step; the entry script
+  exits with 128 + the signal's number, as a shell reports a process ended by it."""
+
+  def __init__(self, message, signal_number):
+    super().__init__(message)
+    self.exit_code = 128 + signal_number

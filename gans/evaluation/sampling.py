@@ -8,6 +8,7 @@ from gans.core import data
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
 from gans.run import pictures, runs
+from gans.run.progress import Progress
 
 
 def load_generator(workdir, use_ema=False):
@@ -25,11 +26,15 @@ def generate(family, generator, variables, num_samples, seed, batch_size=1000):
   fold_in(key(seed), i), one compile; a label model's labels cycle through the classes."""
   sampler = step_lib.make_sampler(generator)
   key = jax.random.key(seed)
+  starts = range(0, num_samples, batch_size)
+  progress = Progress(f'sampling {num_samples} images', len(starts), unit='batch')
   out = []
-  for i, start in enumerate(range(0, num_samples, batch_size)):
+  for i, start in enumerate(starts):
     z = jax.random.normal(jax.random.fold_in(key, i), (batch_size, family.latent_dim))
     images = sampler(variables, family.noise_inputs(z, start))
     out.append(data.to_uint8(images)[:num_samples - start, ..., 0])
+    progress.update(i + 1)
+  progress.close()
   labels = family.balanced_labels(0, num_samples) if family.label_model else None
   return np.concatenate(out), labels
 

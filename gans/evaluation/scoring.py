@@ -14,6 +14,7 @@ from gans.core import data, metrics
 from gans.core.errors import UsageError
 from gans.evaluation import classifier
 from gans.run import datasets, pictures
+from gans.run.progress import Progress
 
 MIN_SAMPLES = metrics.MIN_SAMPLES
 MEMORISATION_QUERIES = 1000  # samples (and test images) whose nearest train image is searched
@@ -109,19 +110,25 @@ def evaluate(images, labels, dataset, data_dir=None, classifier_dir=None, seed=0
   evaluator = classifier.get_evaluator(dataset, data_dir, classifier_dir)
   train_images, train_labels = datasets.load_split(dataset, 'train', data_dir)
   test_images, _ = datasets.load_split(dataset, 'test', data_dir)
+  progress = Progress(f'scoring {len(images)} samples', 4, unit='stage')
   _, test_features = evaluator.predict(test_images)
   test_mean, test_cov = metrics.feature_statistics(test_features)
   test = {'features': test_features, 'mean': test_mean, 'cov': test_cov}
   flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
+  progress.update(1)
 
   pick = np.random.default_rng(seed).choice(len(train_images), len(images), replace=False)
   real_images, real_labels = train_images[pick], train_labels[pick]
   # The memorisation reference is unseen real data: test images against the train set.
   sample_scores, sample_extras = _score(evaluator, images, labels, test, flat_train, seed)
+  progress.update(2)
   real_scores, real_extras = _score(evaluator, real_images,
                                     None if labels is None else real_labels, test, flat_train, seed)
+  progress.update(3)
   real_nearest = metrics.nearest_neighbour_distances(
       test_images[:MEMORISATION_QUERIES].reshape(-1, 784).astype(np.float32), flat_train)
+  progress.update(4)
+  progress.close()
   real_scores['nearest_train_distance_median'] = float(np.median(real_nearest))
   real_scores['nearest_train_distance_p5'] = float(np.percentile(real_nearest, 5))
   real_extras['nearest'] = real_nearest

@@ -1,17 +1,12 @@
 """The one supervised training loop: the evaluator classifiers, CC-GAN's supervised-only
 baseline and the augmentation experiment's classifiers, on images resident on the device."""
 import functools
-import time
 
 import jax
 import jax.numpy as jnp
 import optax
-from absl import logging
-from tqdm import tqdm
-
 from gans.core import data
-
-LOG_EVERY_SECONDS = 30  # without a terminal, a progress line at least this often
+from gans.run.progress import Progress
 
 
 def train_classifier(network, tx, images, labels, num_steps, batch_size, key,
@@ -22,8 +17,7 @@ def train_classifier(network, tx, images, labels, num_steps, batch_size, key,
   `key` gives the initialisation, the minibatch indices and dropout, each from its own stream
   folded with the step. `logits_of` picks the logits from the network's outputs. One jitted
   call per step: XLA:CPU runs convolutions in a `lax.scan` loop about ten times slower
-  (jax-ml/jax#12868). With a `description`, progress shows as a bar on a terminal and as a log
-  line every LOG_EVERY_SECONDS otherwise.
+  (jax-ml/jax#12868). With a `description`, progress shows (`gans.run.progress`).
   """
   init_key, batch_key, dropout_key = jax.random.split(key, 3)
   params = network.init(init_key, jnp.zeros((1,) + data.IMAGE_SHAPE), train=False)['params']
@@ -53,27 +47,3 @@ def train_classifier(network, tx, images, labels, num_steps, batch_size, key,
   if progress:
     progress.close()
   return params
-
-
-class Progress:
-  """A tqdm bar on a terminal; elsewhere an INFO line at least every LOG_EVERY_SECONDS."""
-
-  def __init__(self, description, total, unit='step'):
-    self.description, self.total, self.unit = description, total, unit
-    self.bar = tqdm(total=total, desc=description, unit=unit, disable=None)
-    self.started = self.last_line = time.perf_counter()
-    self.done = 0
-
-  def update(self, done):
-    self.bar.update(done - self.done)
-    self.done = done
-    now = time.perf_counter()
-    if self.bar.disable and now - self.last_line >= LOG_EVERY_SECONDS:
-      self.last_line = now
-      logging.info('%s: %d of %d %ss (%.0f s)', self.description, done, self.total, self.unit,
-                   now - self.started)
-
-  def close(self):
-    self.bar.close()
-    logging.info('%s: %d %ss in %.0f s', self.description, self.done, self.unit,
-                 time.perf_counter() - self.started)

@@ -3,6 +3,8 @@
 `resolve` returns a copy with the backbone's seed values in the fields left as None, so the
 rest of the code reads a complete config.
 """
+import re
+
 import jax
 import ml_collections
 
@@ -62,10 +64,23 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
   if families.uses_section(config, 'conditional'):
     _check_conditional(config.conditional)
+  profile_steps(config)
   if config.checkpoint_every_steps % config.log_every_steps:
     raise UsageError(f'checkpoint_every_steps ({config.checkpoint_every_steps}) must be a multiple '
                      f'of log_every_steps ({config.log_every_steps}) so resumed logs are exact')
   return config
+
+
+def profile_steps(config):
+  """(A, B) of config.profile_steps 'A:B' (0 <= A < B), or None when it is empty."""
+  text = config.profile_steps
+  if not text:
+    return None
+  match = re.fullmatch(r'(\d+):(\d+)', str(text))
+  if not match or int(match.group(1)) >= int(match.group(2)):
+    raise UsageError(f'profile_steps must be A:B with integers 0 <= A < B (a trace of steps A+1 to '
+                     f'B), got {text!r}')
+  return int(match.group(1)), int(match.group(2))
 
 
 def _resolve_ppca(config):

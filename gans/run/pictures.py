@@ -175,7 +175,9 @@ class Grid:
     rows = self.family.grid_rows(np.asarray(sample(self.inputs)), self.inputs, self.images)
     return np.clip(np.round((np.asarray(rows, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
-  def save(self, sample, workdir, step, steps_per_epoch):
-    """samples/step_XXXXXXX.png."""
-    save_grid(self.images_of(sample), os.path.join(workdir, 'samples', f'step_{step:07d}.png'),
-              title=f'epoch {step / steps_per_epoch:.2f}, step {step}', columns=self.columns)
+  def save(self, sample, workdir, step, steps_per_epoch) -> str:
+    """Writes samples/step_XXXXXXX.png; returns its path."""
+    path = os.path.join(workdir, 'samples', f'step_{step:07d}.png')
+    save_grid(self.images_of(sample), path, title=f'epoch {step / steps_per_epoch:.2f}, step {step}',
+              columns=self.columns)
+    return path

@@ -70,14 +70,17 @@ def config_from_meta(meta) -> ml_collections.ConfigDict:
   return config
 
 
-def checkpoint_meta(config, step, steps_per_epoch) -> dict:
+def checkpoint_meta(config, step, steps_per_epoch, log_window=()) -> dict:
+  """`log_window`: metrics of the steps since the last log step (a checkpoint between log steps,
+  on preemption), so the resumed run logs the same means."""
   return {'format_version': FORMAT_VERSION, 'step': step, 'epoch': step // steps_per_epoch,
           'batch_in_epoch': step % steps_per_epoch, 'steps_per_epoch': steps_per_epoch,
-          'config': json.loads(config.to_json_best_effort())}
+          'log_window': list(log_window), 'config': json.loads(config.to_json_best_effort())}
 
 
-def save(checkpointer, host_state, config, step, steps_per_epoch):
-  checkpointer.save(step, {'state': host_state}, checkpoint_meta(config, step, steps_per_epoch))
+def save(checkpointer, host_state, config, step, steps_per_epoch, log_window=()):
+  checkpointer.save(step, {'state': host_state},
+                    checkpoint_meta(config, step, steps_per_epoch, log_window))
 
 
 def restore_latest(checkpointer, template, is_writer):

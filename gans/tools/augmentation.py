@@ -30,6 +30,7 @@ from gans.core.errors import UsageError
 from gans.core.models import lenet
 from gans.evaluation import sampling, supervised
 from gans.run import checkpoints, datasets, xla_cpu
+from gans.run import progress as progress_lib
 from gans.tools import cli
 
 FLAGS = flags.FLAGS
@@ -194,7 +195,7 @@ def run_grid(settings, generators, ratios, fractions, seeds, output_dir, synthet
     images, labels = samples[(name, seed)]
     return images[:count], labels[:count]  # labels cycle, so any prefix is balanced
 
-  progress = supervised.Progress('augmentation grid', len(todo), unit='cell')
+  progress = progress_lib.Progress('augmentation grid', len(todo), unit='cell')
   for number, (name, fraction, ratio, seed) in enumerate(todo, 1):
     started = time.perf_counter()
     if ratio == SYNTHETIC_ONLY:

@@ -25,8 +25,8 @@ import numpy as np
 from absl import flags
 
 from gans.core.errors import UsageError
-from gans.evaluation import supervised
 from gans.run import checkpoints
+from gans.run import progress as progress_lib
 from gans.tools import cli
 
 FLAGS = flags.FLAGS
@@ -90,7 +90,7 @@ def training_lines(workdir):
 def soak(rounds, kills_per_round, data_dir, seed=0, root=None) -> dict:
   """Runs the soak; returns the counts the summary line prints."""
   rng = random.Random(seed)
-  progress = supervised.Progress('kill soak', rounds * (kills_per_round + 2), unit='run')
+  progress = progress_lib.Progress('kill soak', rounds * (kills_per_round + 2), unit='run')
   counts = {'rounds': rounds, 'kills': 0, 'kills_during_write': 0, 'exact_resumes': 0,
             'lost_steps': 0, 'differing_rounds': 0}
   with tempfile.TemporaryDirectory(dir=root) as tmp:

@@ -23,9 +23,10 @@ from gans.configs import default
 from gans.core import families, metrics
 from gans.core.errors import UsageError
 from gans.core.models import ppca
-from gans.evaluation import classifier, sampling, supervised
+from gans.evaluation import classifier, sampling
 from gans.run import config as config_lib
 from gans.run import checkpoints, datasets, xla_cpu
+from gans.run import progress as progress_lib
 from gans.tools import cli
 
 FLAGS = flags.FLAGS
@@ -86,7 +87,7 @@ def run_sweep(dataset, components, num_samples, seed=0, data_dir=None, classifie
   pick = np.random.default_rng(seed).choice(len(train_images), num_samples, replace=False)
   real = _scores(evaluator, train_images[pick], train_labels[pick], test_mean, test_cov)
   rows = []
-  progress = supervised.Progress(f'PPCA sweep of {dataset}', len(components) * len(VARIANTS),
+  progress = progress_lib.Progress(f'PPCA sweep of {dataset}', len(components) * len(VARIANTS),
                                  unit='fit')
   for k in components:
     for variant, class_conditional in VARIANTS.items():

@@ -40,7 +40,10 @@ def fit(config, family, workdir, images, labels, meta, is_writer) -> dict:
   if not is_writer:
     return {'steps': 1, 'fit_seconds': fit_seconds}
   os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
-  writers.MetricsLog(os.path.join(workdir, 'metrics.jsonl'), 1, 0, True).add_fit(row)
+  log = writers.MetricsLog(os.path.join(workdir, 'metrics.jsonl'), 1, 0, True)
+  log.events = writers.EventsWriter(os.path.join(workdir, 'tensorboard'),
+                                    config.to_json_best_effort(indent=1), [], [])
+  log.add_fit(row)
   checkpointer = checkpoints.Checkpointer(workdir)
   try:
     runs.save(checkpointer, checkpoints.host_tree(state), config, 1, 1)
@@ -51,6 +54,7 @@ def fit(config, family, workdir, images, labels, meta, is_writer) -> dict:
   sampler = step_lib.make_sampler(networks.generator)
   variables = step_lib.generator_variables(state)
   grid = pictures.Grid(family, fixed_z, data.to_float(images[:8]))
-  grid.save(lambda inputs: sampler(variables, inputs), workdir, 1, 1)
+  log.events.add_grid(1, grid.save(lambda inputs: sampler(variables, inputs), workdir, 1, 1))
+  log.events.close()
   pictures.save_progress_gif(workdir)
   return {'steps': 1, 'fit_seconds': fit_seconds}

@@ -9,18 +9,21 @@ so the host only dispatches between log steps.
 """
 import contextlib
 import os
+import signal
+import threading
 import time
 
 import jax
 import numpy as np
 from absl import logging
-from tqdm import tqdm
+from jax.experimental import multihost_utils
 
 from gans.core import data, families
 from gans.core import step as step_lib
-from gans.core.errors import NonFiniteError, StorageError, UsageError
+from gans.core.errors import Interrupted, NonFiniteError, StorageError, UsageError
 from gans.evaluation import scoring
 from gans.run import checkpoints, datasets, pictures, runs, writers
+from gans.run import progress as progress_lib
 from gans.run import config as config_lib
 from gans.training import fit
 
@@ -94,6 +97,38 @@ def train(config, workdir: str) -> dict:
                          f'{intact or "none"} are intact') from e
 
 
+class StopSignals:
+  """SIGTERM (a cluster's preemption) and SIGINT (Ctrl-C) ask the loop to stop after the call in
+  flight: it writes a checkpoint at that step, flushes the metrics and raises Interrupted. A second
+  SIGINT interrupts at once. With several processes, SIGTERM is JAX's preemption notice
+  (`jax.distributed`) and every process stops at the same step through
+  `multihost_utils.reached_preemption_sync_point`."""
+
+  def __init__(self):
+    self.received, self.previous = None, {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():  # handlers only live there
+      signals = [signal.SIGINT] + ([signal.SIGTERM] if jax.process_count() == 1 else [])
+      for signum in signals:
+        self.previous[signum] = signal.signal(signum, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    if self.received == signal.SIGINT and signum == signal.SIGINT:
+      raise KeyboardInterrupt
+    self.received = signum
+
+  def should_stop(self, step) -> bool:
+    if jax.process_count() > 1 and multihost_utils.reached_preemption_sync_point(step):
+      self.received = self.received or signal.SIGTERM
+    return self.received is not None
+
+  def __exit__(self, *exc):
+    for signum, handler in self.previous.items():
+      signal.signal(signum, handler)
+
+
 class _Steps:
   """The compiled K-step calls of a run and its metrics in flight: dispatches calls, and fetches
   their metrics to the host only when `flush` is called (at log steps), in one transfer."""
@@ -147,7 +182,11 @@ def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
                spe, len(images) % config.batch_size, total_steps, mode, placement.num_shards)
   os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
   log = writers.MetricsLog(os.path.join(workdir, 'metrics.jsonl'), config.log_every_steps, step,
-                           is_writer)
+                           is_writer, window=meta['log_window'] if meta else ())
+  if is_writer:
+    log.events = writers.EventsWriter(os.path.join(workdir, 'tensorboard'),
+                                      config.to_json_best_effort(indent=1), log.rows,
+                                      writers.grid_files(workdir, step))
   sampler = step_lib.make_sampler(networks.generator)
   grid_key, eval_key = jax.random.split(keys['sample'])
   grid = pictures.Grid(family, jax.random.normal(grid_key, (config.num_sample_images,
@@ -156,6 +195,7 @@ def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
   monitor = config.eval_every_steps and scoring.TrainingMonitor(
       config.dataset, config.data_dir, config.classifier_dir,
       jax.random.normal(eval_key, (config.eval_num_samples, config.latent_dim)))
+  profile = _Profile(config, workdir)
   state = placement.put(state)
   train_data = placement.put(family.train_data(images, labels, keys['labelled']))
   step_keys = {'train': keys['train'], 'batches': keys['batches']}
@@ -163,47 +203,93 @@ def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
   crossed = lambda every, count: step // every > (step - count) // every
   epoch_seconds = []  # (seconds, steps) of each epoch this process trained in
   try:
-    while step < total_steps:
-      epoch = step // spe
-      epoch_end = min((epoch + 1) * spe, total_steps)
-      bar = tqdm(total=epoch_end - epoch * spe, initial=step - epoch * spe, unit='step',
-                 desc=f'epoch {epoch + 1}', disable=None, leave=False)
-      started, excluded, steps_timed = time.perf_counter(), 0.0, 0
-      order = placement.put_order(data.epoch_order(keys['epochs'], epoch, len(images),
-                                                   config.batch_size))
-      while step < epoch_end:
-        count = min(config.steps_per_call, epoch_end - step,
-                    _next_multiple(step, config.checkpoint_every_steps) - step)
-        state, compile_seconds = steps.call(state, train_data, order, step_keys, step, count)
-        step, steps_timed, excluded = step + count, steps_timed + count, excluded + compile_seconds
-        bar.update(count)
-        checkpoint_due = step % config.checkpoint_every_steps == 0 or step == total_steps
-        if crossed(config.log_every_steps, count) or step == epoch_end or checkpoint_due:
-          steps.flush()
-          bar.set_postfix(d_loss=f'{steps.last["d_loss"]:.3f}',
-                          g_loss=f'{steps.last["g_loss"]:.3f}')
-        if monitor and crossed(config.eval_every_steps, count):
-          excluded += _evaluate(monitor, family, sampler, placement.one_copy(state), log, step, spe)
-        if checkpoint_due:
-          runs.save(checkpointer, placement.host(state), config, step, spe)
-      bar.close()
-      seconds = time.perf_counter() - started - excluded  # flush() has waited for the device
-      epoch_seconds.append((seconds, steps_timed))
-      log.add_epoch(epoch + 1, step, seconds, steps_timed, spe)
-      last = steps.last
-      logging.info('epoch %d (step %d): %.2f s for %d steps = %.2f s per epoch; d_loss %.4f, '
-                   'g_loss %.4f, D(x) %.3f, D(G(z)) %.3f', epoch + 1, step, seconds, steps_timed,
-                   seconds / steps_timed * spe, last['d_loss'], last['g_loss'], last['d_real'],
-                   last['d_fake'])
-      if is_writer:
-        variables = step_lib.generator_variables(placement.one_copy(state))
-        grid.save(lambda inputs: sampler(variables, inputs), workdir, step, spe)
-        pictures.save_run_curves(log.rows, workdir)
+    with StopSignals() as stop:
+      while step < total_steps:
+        epoch = step // spe
+        epoch_end = min((epoch + 1) * spe, total_steps)
+        progress = progress_lib.Progress(f'epoch {epoch + 1}', epoch_end - epoch * spe,
+                                         initial=step - epoch * spe)
+        started, excluded, steps_timed = time.perf_counter(), 0.0, 0
+        order = placement.put_order(data.epoch_order(keys['epochs'], epoch, len(images),
+                                                     config.batch_size))
+        while step < epoch_end:
+          count = min(config.steps_per_call, epoch_end - step, profile.steps_to_boundary(step),
+                      _next_multiple(step, config.checkpoint_every_steps) - step)
+          profile.before(step)
+          state, compile_seconds = steps.call(state, train_data, order, step_keys, step, count)
+          step, steps_timed, excluded = step + count, steps_timed + count, excluded + compile_seconds
+          profile.after(step, state)
+          checkpoint_due = step % config.checkpoint_every_steps == 0 or step == total_steps
+          stopping = stop.should_stop(step)
+          if (crossed(config.log_every_steps, count) or step == epoch_end or checkpoint_due
+              or stopping):
+            steps.flush()
+          last = steps.last or {}  # the newest logged metrics: none before the first log step
+          progress.update(step - epoch * spe,
+                          **{k: f'{last[k]:.3f}' for k in ('d_loss', 'g_loss') if k in last})
+          if monitor and crossed(config.eval_every_steps, count):
+            excluded += _evaluate(monitor, family, sampler, placement.one_copy(state), log, step,
+                                  spe)
+          if checkpoint_due or stopping:
+            runs.save(checkpointer, placement.host(state), config, step, spe, log.window)
+          if stopping:
+            progress.close()
+            raise Interrupted(f'stopped by {signal.Signals(stop.received).name} at step {step}; '
+                              f'its checkpoint is written, run the same command to resume',
+                              stop.received)
+        progress.close()
+        seconds = time.perf_counter() - started - excluded  # flush() has waited for the device
+        epoch_seconds.append((seconds, steps_timed))
+        log.add_epoch(epoch + 1, step, seconds, steps_timed, spe)
+        last = steps.last
+        logging.info('epoch %d (step %d): %.2f s for %d steps = %.2f s per epoch; d_loss %.4f, '
+                     'g_loss %.4f, D(x) %.3f, D(G(z)) %.3f', epoch + 1, step, seconds, steps_timed,
+                     seconds / steps_timed * spe, last['d_loss'], last['g_loss'], last['d_real'],
+                     last['d_fake'])
+        if is_writer:
+          variables = step_lib.generator_variables(placement.one_copy(state))
+          path = grid.save(lambda inputs: sampler(variables, inputs), workdir, step, spe)
+          log.events.add_grid(step, path)
+          pictures.save_run_curves(log.rows, workdir)
   finally:
+    profile.stop()
     checkpointer.close()
     if is_writer:
+      log.events.close()
       pictures.save_progress_gif(workdir)
   return _summary(epoch_seconds, step, spe, steps.compile_seconds)
+
+
+class _Profile:
+  """A jax.profiler trace of steps A+1..B (config.profile_steps 'A:B') in <workdir>/profile/.
+
+  Calls end at A and at B, so the trace holds exactly those steps.
+  """
+
+  def __init__(self, config, workdir):
+    self.steps = config_lib.profile_steps(config)
+    self.folder = os.path.join(workdir, 'profile')
+    self.tracing = False
+
+  def steps_to_boundary(self, step):
+    ahead = [b - step for b in (self.steps or ()) if b > step]
+    return min(ahead) if ahead else float('inf')
+
+  def before(self, step):
+    if self.steps and step == self.steps[0]:
+      jax.profiler.start_trace(self.folder)
+      self.tracing = True
+      logging.info('Tracing steps %d to %d into %s', step + 1, self.steps[1], self.folder)
+
+  def after(self, step, state):
+    if self.tracing and step >= self.steps[1]:
+      jax.block_until_ready(state)
+      self.stop()
+
+  def stop(self):
+    if self.tracing:
+      jax.profiler.stop_trace()
+      self.tracing = False
 
 
 def _summary(epoch_seconds, step, steps_per_epoch, compile_seconds) -> dict:
