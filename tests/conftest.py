@@ -25,6 +25,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
 from gans.configs import default  # noqa: E402
+from gans.evaluation import classifier  # noqa: E402
 from gans.run import checkpoints  # noqa: E402
 from gans.run import config as config_lib  # noqa: E402
 
@@ -49,6 +50,19 @@ def write_mnist_like(folder, num_train=64, num_test=16, num_classes=10, stems=('
               rng.integers(0, 256, (n, 28, 28)))
     write_idx(os.path.join(folder, f'{stem}-labels-idx1-ubyte.gz'),
               np.arange(n) % num_classes + label_offset)
+
+
+@pytest.fixture(autouse=True)
+def no_shipped_evaluators(monkeypatch, tmp_path_factory):
+  """Tests score with evaluators trained on their own tiny data (`train_evaluator`), never with
+  the shipped MNIST and Fashion-MNIST ones, which test_evaluation checks by themselves."""
+  monkeypatch.setattr(classifier, 'SHIPPED', str(tmp_path_factory.mktemp('no-shipped')))
+
+
+def train_evaluator(data_dir, folder, dataset='mnist'):
+  """A tiny evaluator of `dataset` trained on the test's own data into `folder`; returns folder."""
+  classifier.train_and_save(dataset, data_dir, folder)
+  return folder
 
 
 @pytest.fixture

@@ -1,18 +1,23 @@
 """The evaluation pipeline: input checks, the classifier cache, scores beside the real reference."""
+import glob
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-from conftest import REPO, tiny_config, write_mnist_like
+from conftest import REPO, tiny_config, train_evaluator, write_mnist_like
 from gans.core.errors import UsageError
 from gans.evaluation import classifier, scoring
 from gans.evaluation import workdir as workdir_lib
 from gans.run import datasets
 from gans.training import loop
+
+SHIPPED = classifier.SHIPPED  # before conftest points it elsewhere for every test
 
 
 @pytest.fixture(scope='module')
@@ -25,9 +30,7 @@ def small_data(tmp_path_factory):
 
 @pytest.fixture(scope='module')
 def classifier_dir(tmp_path_factory, small_data):
-  folder = str(tmp_path_factory.mktemp('classifiers'))
-  classifier.get_evaluator('mnist', small_data, folder)
-  return folder
+  return train_evaluator(small_data, str(tmp_path_factory.mktemp('classifiers')))
 
 
 def test_images_are_accepted_in_every_documented_form():
@@ -72,12 +75,61 @@ def test_classifier_is_cached_with_its_provenance(small_data, classifier_dir, mo
   assert classifier.accuracy(again, images, labels) == pytest.approx(cached.info['test_accuracy'])
 
 
-def test_a_cache_made_by_other_code_is_not_trusted(small_data, classifier_dir, tmp_path):
+def test_a_cache_of_another_version_is_not_trusted(small_data, classifier_dir, tmp_path):
   folder = tmp_path / 'cache'
   evaluator = classifier.load('mnist', classifier_dir)
   evaluator.info = dict(evaluator.info, version=classifier.VERSION - 1)
   classifier.save(evaluator, str(folder))
   assert classifier.load('mnist', str(folder)) is None
+
+
+def test_no_evaluator_is_trained_silently_and_the_error_names_the_command(small_data, tmp_path,
+                                                                          monkeypatch):
+  monkeypatch.setattr(classifier, 'train', lambda *a: pytest.fail('trained silently'))
+  with pytest.raises(UsageError, match=re.escape(
+      'train one with `python -m gans.tools.train_evaluator --dataset=mnist`')):
+    classifier.get_evaluator('mnist', small_data, str(tmp_path / 'empty'))
+  with pytest.raises(UsageError, match='train one with'):
+    scoring.evaluate(np.zeros((120, 28, 28), np.uint8), None, 'mnist', small_data,
+                     str(tmp_path / 'empty'))
+
+
+def test_weights_that_do_not_match_their_sha256_are_refused(classifier_dir, tmp_path):
+  folder = tmp_path / 'copy'
+  shutil.copytree(os.path.join(classifier_dir, 'mnist'), folder / 'mnist')
+  path = folder / 'mnist' / 'params.npz'
+  raw = bytearray(path.read_bytes())
+  raw[len(raw) // 2] ^= 0xFF
+  path.write_bytes(bytes(raw))
+  with pytest.raises(UsageError, match='do not match the sha256'):
+    classifier.load('mnist', str(folder))
+
+
+@pytest.mark.parametrize('dataset, accuracy', [('mnist', 0.99), ('fashion_mnist', 0.90)])
+def test_the_shipped_evaluators_load_checked_and_score_the_real_test_split(dataset, accuracy,
+                                                                           monkeypatch):
+  monkeypatch.setattr(classifier, 'SHIPPED', SHIPPED)
+  evaluator = classifier.load(dataset, '/nonexistent')  # the shipped one, never a cache
+  assert evaluator.info['version'] == classifier.VERSION and evaluator.info['dataset'] == dataset
+  assert evaluator.info['test_accuracy'] >= accuracy
+  data_dir = os.environ.get('GANS_DATA_DIR')
+  if data_dir and os.path.exists(os.path.join(data_dir, dataset)):  # CI has the real files
+    images, labels = datasets.load_split(dataset, 'test', data_dir)
+    assert classifier.accuracy(evaluator, images, labels) == pytest.approx(
+        evaluator.info['test_accuracy'], abs=1e-6)
+
+
+def test_the_real_reference_is_cached_and_reused(small_data, classifier_dir, monkeypatch):
+  images = np.random.default_rng(3).integers(0, 256, (110, 28, 28)).astype(np.uint8)
+  first, _ = scoring.evaluate(images, None, 'mnist', small_data, classifier_dir, seed=5)
+  cached = glob.glob(os.path.join(classifier_dir, 'references', 'mnist-*-110-5.npz'))
+  assert len(cached) == 1
+  real_score = scoring._score
+  calls = []
+  monkeypatch.setattr(scoring, '_score', lambda *a: calls.append(1) or real_score(*a))
+  second, _ = scoring.evaluate(images, None, 'mnist', small_data, classifier_dir, seed=5)
+  assert len(calls) == 1  # the samples only; the reference came from the cache
+  assert second == first
 
 
 def test_samples_equal_to_the_reference_score_like_it(small_data, classifier_dir, tmp_path):

@@ -10,7 +10,8 @@ from conftest import REPO
 from gans.core.errors import StorageError, UsageError
 from gans.tools import cli
 
-TOOLS = ('augmentation', 'benchmark', 'benchmark_metrics', 'cli', 'faults', 'ppca_sweep')
+TOOLS = ('augmentation', 'benchmark', 'benchmark_metrics', 'cli', 'faults', 'ppca_sweep',
+         'train_evaluator')
 # Imports every module of gans.tools, one by one, and prints the flags each one added that a
 # module of this package defines (absl records the module that called DEFINE_*); libraries the
 # tools import (absl.app, orbax) add flags of their own, which are not ours to judge. Then it

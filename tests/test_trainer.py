@@ -6,7 +6,8 @@ import re
 import numpy as np
 import pytest
 
-from conftest import assert_bitwise_equal, final_state, tiny_config, write_mnist_like
+from conftest import (assert_bitwise_equal, final_state, tiny_config, train_evaluator,
+                      write_mnist_like)
 from gans.configs import default
 from gans.core import data, families, losses
 from gans.core import step as step_lib
@@ -96,7 +97,8 @@ def test_eval_every_records_fid_without_changing_training(tmp_path):
   plain = tiny_config('mlp', data_dir, steps_per_call=3)
   loop.train(plain, str(tmp_path / 'plain'))
   evaluated = tiny_config('mlp', data_dir, steps_per_call=3, eval_every_steps=2,
-                          eval_num_samples=100, classifier_dir=str(tmp_path / 'classifiers'))
+                          eval_num_samples=100,
+                          classifier_dir=train_evaluator(data_dir, str(tmp_path / 'classifiers')))
   loop.train(evaluated, str(tmp_path / 'evaluated'))
   rows = lambda run: [json.loads(l) for l in open(tmp_path / run / 'metrics.jsonl')]
   evals = [r for r in rows('evaluated') if 'eval_fid' in r]

@@ -9,6 +9,7 @@ import json
 import os
 
 import numpy as np
+from absl import logging
 
 from gans.core import data, metrics
 from gans.core.errors import UsageError
@@ -101,6 +102,51 @@ def _score(evaluator, images, labels, test, train_images, seed):
   return scores, extras
 
 
+def _reference(evaluator, dataset, num_samples, labelled, seed, data_dir, classifier_dir,
+               train_images, train_labels):
+  """The real test split's features and statistics, and the real reference's scores and figure
+  data: num_samples real train images picked with the seed, scored by the same code.
+
+  Cached in <classifier cache>/references/, keyed by the evaluator's weights (their sha256),
+  dataset, count, seed and whether labels are scored, so scoring samples does not score the same
+  real images again on every call.
+  """
+  name = (f'{dataset.replace("/", "_")}-{evaluator.info["params_sha256"][:16]}-{num_samples}-'
+          f'{seed}{"-labelled" if labelled else ""}.npz')
+  path = os.path.join(classifier.cache_dir(classifier_dir), 'references', name)
+  try:
+    with np.load(path, allow_pickle=False) as npz:
+      arrays = {k: npz[k] for k in npz.files}
+    test = {k: arrays.pop(f'test_{k}') for k in ('features', 'mean', 'cov')}
+    scores = json.loads(str(arrays.pop('scores')))
+    return test, scores, {k.removeprefix('extra_'): v for k, v in arrays.items()}
+  except (OSError, ValueError, KeyError, EOFError):
+    pass  # none yet, or a torn one: compute it
+  test_images, _ = datasets.load_split(dataset, 'test', data_dir)
+  _, test_features = evaluator.predict(test_images)
+  test_mean, test_cov = metrics.feature_statistics(test_features)
+  test = {'features': test_features, 'mean': test_mean, 'cov': test_cov}
+  flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
+  pick = np.random.default_rng(seed).choice(len(train_images), num_samples, replace=False)
+  scores, extras = _score(evaluator, train_images[pick], train_labels[pick] if labelled else None,
+                          test, flat_train, seed)
+  # The memorisation reference is unseen real data: test images against the train set.
+  nearest = metrics.nearest_neighbour_distances(
+      test_images[:MEMORISATION_QUERIES].reshape(-1, 784).astype(np.float32), flat_train)
+  scores['nearest_train_distance_median'] = float(np.median(nearest))
+  scores['nearest_train_distance_p5'] = float(np.percentile(nearest, 5))
+  extras['nearest'] = nearest
+  try:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = path[:-len('.npz')] + f'.tmp{os.getpid()}.npz'
+    np.savez(tmp, scores=json.dumps(scores), **{f'test_{k}': v for k, v in test.items()},
+             **{f'extra_{k}': v for k, v in extras.items()})
+    os.replace(tmp, path)
+  except OSError as e:  # a read-only cache costs time, not results
+    logging.warning('Could not cache the real reference in %s: %s', path, e)
+  return test, scores, extras
+
+
 def evaluate(images, labels, dataset, data_dir=None, classifier_dir=None, seed=0):
   """{'dataset', 'num_samples', 'classifier', 'samples': {...}, 'real': {...}} plus figure data."""
   num_classes = data.get_info(dataset).num_classes
@@ -109,29 +155,15 @@ def evaluate(images, labels, dataset, data_dir=None, classifier_dir=None, seed=0
   check_count(len(images))
   evaluator = classifier.get_evaluator(dataset, data_dir, classifier_dir)
   train_images, train_labels = datasets.load_split(dataset, 'train', data_dir)
-  test_images, _ = datasets.load_split(dataset, 'test', data_dir)
-  progress = Progress(f'scoring {len(images)} samples', 4, unit='stage')
-  _, test_features = evaluator.predict(test_images)
-  test_mean, test_cov = metrics.feature_statistics(test_features)
-  test = {'features': test_features, 'mean': test_mean, 'cov': test_cov}
-  flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
+  progress = Progress(f'scoring {len(images)} samples', 2, unit='stage')
+  test, real_scores, real_extras = _reference(evaluator, dataset, len(images), labels is not None,
+                                              seed, data_dir, classifier_dir, train_images,
+                                              train_labels)
   progress.update(1)
-
-  pick = np.random.default_rng(seed).choice(len(train_images), len(images), replace=False)
-  real_images, real_labels = train_images[pick], train_labels[pick]
-  # The memorisation reference is unseen real data: test images against the train set.
+  flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
   sample_scores, sample_extras = _score(evaluator, images, labels, test, flat_train, seed)
   progress.update(2)
-  real_scores, real_extras = _score(evaluator, real_images,
-                                    None if labels is None else real_labels, test, flat_train, seed)
-  progress.update(3)
-  real_nearest = metrics.nearest_neighbour_distances(
-      test_images[:MEMORISATION_QUERIES].reshape(-1, 784).astype(np.float32), flat_train)
-  progress.update(4)
   progress.close()
-  real_scores['nearest_train_distance_median'] = float(np.median(real_nearest))
-  real_scores['nearest_train_distance_p5'] = float(np.percentile(real_nearest, 5))
-  real_extras['nearest'] = real_nearest
   report = {'dataset': dataset, 'num_samples': len(images),
             'classifier': {k: evaluator.info[k] for k in ('test_accuracy', 'version')},
             'samples': sample_scores, 'real': real_scores}

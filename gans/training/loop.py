@@ -84,13 +84,19 @@ def train(config, workdir: str) -> dict:
     _check_labels(config, family, labels)
   if not family.closed_form and config.batch_size > len(images):
     raise UsageError(f'batch size {config.batch_size} exceeds the {len(images)} training images')
+  monitor = None  # made before the workdir is touched: a missing evaluator is refused at once
+  if config.eval_every_steps:
+    noise_key = jax.random.split(runs.root_keys(config.seed)['sample'])[1]
+    monitor = scoring.TrainingMonitor(
+        config.dataset, config.data_dir, config.classifier_dir,
+        jax.random.normal(noise_key, (config.eval_num_samples, config.latent_dim)))
   is_writer = jax.process_index() == 0
   # One writer per workdir; other processes of a multi-host run write only through orbax.
   with checkpoints.WorkdirLock(workdir) if is_writer else contextlib.nullcontext():
     try:
       if family.closed_form:
         return fit.fit(config, family, workdir, images, labels, meta, is_writer)
-      return _train(config, family, workdir, mode, images, labels, is_writer)
+      return _train(config, family, workdir, mode, images, labels, is_writer, monitor)
     except OSError as e:  # metrics, pictures; checkpoint failures come as StorageError
       intact = checkpoints.read_steps(workdir)
       raise StorageError(f'could not write to workdir {workdir!r}: {e}; the checkpoints of steps '
@@ -163,7 +169,7 @@ class _Steps:
     self.pending.clear()
 
 
-def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
+def _train(config, family, workdir, mode, images, labels, is_writer, monitor) -> dict:
   keys = runs.root_keys(config.seed)
   networks = family.networks()
   placement = step_lib.Placement(mode)
@@ -188,13 +194,10 @@ def _train(config, family, workdir, mode, images, labels, is_writer) -> dict:
                                       config.to_json_best_effort(indent=1), log.rows,
                                       writers.grid_files(workdir, step))
   sampler = step_lib.make_sampler(networks.generator)
-  grid_key, eval_key = jax.random.split(keys['sample'])
+  grid_key, _ = jax.random.split(keys['sample'])  # the second: the monitor's noise
   grid = pictures.Grid(family, jax.random.normal(grid_key, (config.num_sample_images,
                                                             config.latent_dim)),
                        data.to_float(images[:8]))
-  monitor = config.eval_every_steps and scoring.TrainingMonitor(
-      config.dataset, config.data_dir, config.classifier_dir,
-      jax.random.normal(eval_key, (config.eval_num_samples, config.latent_dim)))
   profile = _Profile(config, workdir)
   state = placement.put(state)
   train_data = placement.put(family.train_data(images, labels, keys['labelled']))
