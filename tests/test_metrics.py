@@ -100,6 +100,9 @@ def test_precision_recall_on_a_line():
   # Recall: 0, 1, 3, 7 lie in [-3.5, 8.5], 20 in no fake ball -> 4/5.
   real, fake = line(0, 1, 3, 7, 20), line(0.5, 4.5, 40, 50)
   assert metrics.precision_recall(real, fake, k=1) == pytest.approx((0.5, 0.8))
+  np.testing.assert_allclose(metrics.manifold_radii(real, 1), [1, 1, 4, 16, 169], rtol=1e-6)
+  radii = metrics.manifold_radii(real, 1)  # known in advance (a cached real reference)
+  assert metrics.precision_recall(real, fake, k=1, real_radii=radii) == pytest.approx((0.5, 0.8))
 
 
 def test_density_coverage_on_a_line():
@@ -109,6 +112,9 @@ def test_density_coverage_on_a_line():
   # density = (1 + 1) / (k M) = 2 / (2 * 4) = 0.25; coverage: balls 0 and 4 of 5 hold a fake = 0.4.
   real, fake = line(0, 1, 3, 7, 8), line(-2.5, 12, 20, 30)
   assert metrics.density_coverage(real, fake, k=2) == pytest.approx((0.25, 0.4))
+  radii = metrics.manifold_radii(real, 2)
+  np.testing.assert_allclose(radii, [9, 4, 9, 16, 25], rtol=1e-6)  # squared
+  assert metrics.density_coverage(real, fake, k=2, real_radii=radii) == pytest.approx((0.25, 0.4))
 
 
 @pytest.mark.parametrize('batch_size', [1, 4, 7, 64])

@@ -136,30 +136,39 @@ def nearest_neighbour_distances(queries, references, batch_size=1024):
   return np.sqrt(_kth_nearest_squared(queries, references, 1, batch_size=batch_size))
 
 
-def precision_recall(real, fake, k=3):
+def manifold_radii(real, k):
+  """Squared distance of each real point to its k-th nearest other real point: the real side of
+  precision_recall (k = 3) and density_coverage (k = 5), which depends on the real set alone."""
+  real = _float_rows('real', real, min_rows=k + 1)
+  return _kth_nearest_squared(real, real, k, exclude_self=True)
+
+
+def precision_recall(real, fake, k=3, real_radii=None):
   """(precision, recall) of Kynkäänniemi et al. 2019.
 
   A set's manifold is the union of closed balls around its points, each with radius the distance
   to the point's k-th nearest neighbour in its own set. Precision is the fraction of fake points
   inside the real manifold (quality); recall the fraction of real points inside the fake one.
+  `real_radii`: manifold_radii(real, k), when it is already known.
   """
   real, fake = _manifold_sets(real, fake, k)
-  real_radii = _kth_nearest_squared(real, real, k, exclude_self=True)
+  real_radii = manifold_radii(real, k) if real_radii is None else real_radii
   fake_radii = _kth_nearest_squared(fake, fake, k, exclude_self=True)
   precision = np.mean(_ball_counts(fake, real, real_radii) > 0)
   recall = np.mean(_ball_counts(real, fake, fake_radii) > 0)
   return float(precision), float(recall)
 
 
-def density_coverage(real, fake, k=5):
+def density_coverage(real, fake, k=5, real_radii=None):
   """(density, coverage) of Naeem et al. 2020, both from balls around the real points only.
 
   Density = (1 / kM) Σ_fake Σ_real 1[fake in B(real, r_real)], r the distance to the k-th nearest
   real neighbour; ~1 when fakes follow the real distribution, above 1 where they crowd in dense
   regions. Coverage = fraction of real balls holding at least one fake point, in [0, 1].
+  `real_radii`: manifold_radii(real, k), when it is already known.
   """
   real, fake = _manifold_sets(real, fake, k)
-  real_radii = _kth_nearest_squared(real, real, k, exclude_self=True)
+  real_radii = manifold_radii(real, k) if real_radii is None else real_radii
   density = _ball_counts(fake, real, real_radii).sum() / (k * fake.shape[0])
   coverage = np.mean(_kth_nearest_squared(real, fake, 1) <= real_radii)
   return float(density), float(coverage)

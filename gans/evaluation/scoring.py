@@ -79,8 +79,10 @@ def _score(evaluator, images, labels, test, train_images, seed):
   predicted = probs.argmax(-1)
   mean, cov = metrics.feature_statistics(features)
   kid_mean, kid_std = metrics.kernel_inception_distance(features, test['features'], seed=seed)
-  precision, recall = metrics.precision_recall(test['features'], features)
-  density, coverage = metrics.density_coverage(test['features'], features)
+  precision, recall = metrics.precision_recall(test['features'], features,
+                                               real_radii=test['radii_3'])
+  density, coverage = metrics.density_coverage(test['features'], features,
+                                               real_radii=test['radii_5'])
   modes = metrics.mode_coverage(predicted, num_classes)
   queries = images[:MEMORISATION_QUERIES].reshape(-1, 784).astype(np.float32)
   nearest = metrics.nearest_neighbour_distances(queries, train_images)
@@ -102,6 +104,18 @@ def _score(evaluator, images, labels, test, train_images, seed):
   return scores, extras
 
 
+# What samples are compared with: the test split's features, their mean and covariance, and the
+# radii of their k-NN manifolds for precision/recall (k = 3) and density/coverage (k = 5).
+TEST_STATISTICS = ('features', 'mean', 'cov', 'radii_3', 'radii_5')
+
+
+def _test_statistics(features) -> dict:
+  mean, cov = metrics.feature_statistics(features)
+  return {'features': features, 'mean': mean, 'cov': cov,
+          'radii_3': metrics.manifold_radii(features, 3),
+          'radii_5': metrics.manifold_radii(features, 5)}
+
+
 def _reference(evaluator, dataset, num_samples, labelled, seed, data_dir, classifier_dir,
                train_images, train_labels):
   """The real test split's features and statistics, and the real reference's scores and figure
@@ -117,15 +131,14 @@ def _reference(evaluator, dataset, num_samples, labelled, seed, data_dir, classi
   try:
     with np.load(path, allow_pickle=False) as npz:
       arrays = {k: npz[k] for k in npz.files}
-    test = {k: arrays.pop(f'test_{k}') for k in ('features', 'mean', 'cov')}
+    test = {k: arrays.pop(f'test_{k}') for k in TEST_STATISTICS}
     scores = json.loads(str(arrays.pop('scores')))
     return test, scores, {k.removeprefix('extra_'): v for k, v in arrays.items()}
   except (OSError, ValueError, KeyError, EOFError):
     pass  # none yet, or a torn one: compute it
   test_images, _ = datasets.load_split(dataset, 'test', data_dir)
   _, test_features = evaluator.predict(test_images)
-  test_mean, test_cov = metrics.feature_statistics(test_features)
-  test = {'features': test_features, 'mean': test_mean, 'cov': test_cov}
+  test = _test_statistics(test_features)
   flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
   pick = np.random.default_rng(seed).choice(len(train_images), num_samples, replace=False)
   scores, extras = _score(evaluator, train_images[pick], train_labels[pick] if labelled else None,
