@@ -28,6 +28,15 @@ def get_config():
   config.learning_rate = ml_collections.config_dict.placeholder(float)
   config.b1 = 0.5
   config.b2 = 0.999
+  # 'adam', or 'rmsprop' as PyTorch's: its squared-gradient average decays by b2 (PyTorch's
+  # alpha), b1 is unused (gans/core/optimizers.py).
+  config.optimizer = 'adam'
+  # The discriminator's own optimiser, learning rate and betas (two time-scale update rule,
+  # Heusel et al. 2017); each left as None is the shared value above, which G always takes.
+  config.d_optimizer = ml_collections.config_dict.placeholder(str)
+  config.d_learning_rate = ml_collections.config_dict.placeholder(float)
+  config.d_b1 = ml_collections.config_dict.placeholder(float)
+  config.d_b2 = ml_collections.config_dict.placeholder(float)
   config.n_critic = 1  # discriminator steps per generator step (5 is usual for wasserstein_gp)
   config.gradient_penalty_weight = 10.0  # used by wasserstein_gp only
   config.ema_decay = 0.0  # EMA of the generator's variables; 0 turns it off

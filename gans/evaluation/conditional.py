@@ -9,9 +9,7 @@ import os
 
 import jax
 import numpy as np
-import optax
-
-from gans.core import data
+from gans.core import data, optimizers
 from gans.core import step as step_lib
 from gans.core.families import ccgan
 from gans.evaluation import classifier, supervised
@@ -58,8 +56,8 @@ def discriminator_accuracy(family, networks, state, images, labels) -> float:
 
 def supervised_baseline(config, networks, images, labels, subset, num_steps, seed=0) -> dict:
   """CC-GAN's D network trained from scratch on the labelled subset alone (same batch size,
-  steps and optimiser): the accuracy semi-supervised training must beat."""
-  tx = optax.adam(config.learning_rate, b1=config.b1, b2=config.b2)
+  steps and optimiser settings as D's): the accuracy semi-supervised training must beat."""
+  tx = optimizers.make(**optimizers.discriminator_settings(config))
   return supervised.train_classifier(networks.discriminator, tx, images[subset], labels[subset],
                                      num_steps, config.conditional.labelled_batch_size,
                                      jax.random.key(seed))

@@ -7,7 +7,7 @@ import jax
 import ml_collections
 
 from gans.core import data, families, metrics
-from gans.core import losses
+from gans.core import losses, optimizers
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
 from gans.core.models import dcgan, ppca
@@ -56,8 +56,7 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
                                       and config.eval_num_samples >= metrics.MIN_SAMPLES):
     raise UsageError(f'eval_num_samples must be an integer >= {metrics.MIN_SAMPLES}, got '
                      f'{config.eval_num_samples!r}')
-  if not config.learning_rate > 0:
-    raise UsageError(f'learning_rate must be positive, got {config.learning_rate!r}')
+  _check_optimizers(config)
   if not 0 <= config.ema_decay < 1:
     raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
   if families.uses_section(config, 'conditional'):
@@ -66,6 +65,25 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     raise UsageError(f'checkpoint_every_steps ({config.checkpoint_every_steps}) must be a multiple '
                      f'of log_every_steps ({config.log_every_steps}) so resumed logs are exact')
   return config
+
+
+def _check_optimizers(config):
+  """The shared optimiser settings and D's own (None: the shared value)."""
+  _choose('optimizer', config.optimizer, optimizers.OPTIMIZERS)
+  if config.d_optimizer is not None:
+    _choose('d_optimizer', config.d_optimizer, optimizers.OPTIMIZERS)
+  for field in ('learning_rate', 'd_learning_rate'):
+    value = config[field]
+    if value is not None and not (_is_number(value) and value > 0):
+      raise UsageError(f'{field} must be positive, got {value!r}')
+  for field in ('b1', 'b2', 'd_b1', 'd_b2'):
+    value = config[field]
+    if value is not None and not (_is_number(value) and 0 <= value < 1):
+      raise UsageError(f'{field} must be in [0, 1), got {value!r}')
+
+
+def _is_number(value):
+  return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _resolve_ppca(config):

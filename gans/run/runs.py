@@ -13,7 +13,7 @@ import jax
 import ml_collections
 
 from gans.configs import default
-from gans.core import families, step as step_lib
+from gans.core import families, optimizers, step as step_lib
 from gans.core.errors import UsageError
 from gans.run import checkpoints
 
@@ -41,6 +41,9 @@ def identity(config) -> dict:
                            if k not in FORMULATION_FIELDS}
   if families.uses_section(config, 'conditional'):
     ident['conditional'] = config.conditional.to_dict()
+  if not families.uses_section(config, 'ppca'):  # the kinds shape the optimiser states
+    ident['optimizers'] = {'generator': config.optimizer,
+                           'discriminator': optimizers.discriminator_settings(config)['kind']}
   return json.loads(json.dumps(ident))  # tuples and lists compare equal after this
 
 
