@@ -124,6 +124,80 @@ def test_ttur_runs_resume_bitwise(tmp_path, data_dir):
                          d_b2=0.99)
 
 
+# ---- WGAN with weight clipping
+
+def test_clip_weights_lands_every_parameter_inside_the_bound():
+  c = 0.01
+  bound = np.float32(c)
+  rng = np.random.default_rng(0)
+  p = np.concatenate([rng.normal(0, 0.01, 10000), rng.normal(0, 0.2, 10000)]).astype(np.float32)
+  u = rng.normal(0, 0.005, 20000).astype(np.float32)
+  # and the hard cases: far outside (an initialiser's weights), just inside, exactly on it
+  p[:6] = [0.6, -0.6, c, -c, np.nextafter(bound, 0), 0.0]
+  u[:6] = [0.0, 0.0, 1e-9, -1e-9, 1e-3, 5.0]
+  tx = optimizers.clip_weights(c)
+  updates, _ = tx.update({'w': jnp.asarray(u)}, tx.init(None), {'w': jnp.asarray(p)})
+  after = np.asarray(optax.apply_updates({'w': jnp.asarray(p)}, updates)['w'])
+  assert np.all(np.abs(after) <= bound)
+  plain = p + u
+  inside = np.abs(plain) <= bound
+  assert 0.2 < inside.mean() < 0.8  # both cases are exercised
+  naive = p + (np.clip(plain, -bound, bound) - p)  # float32, as optax adds it back
+  assert np.sum(np.abs(naive) > bound) > 10  # where landing needs the nudge
+  np.testing.assert_array_equal(after[inside], plain[inside])  # updates inside are kept as they are
+  # the others end on the bound, or a float or two inside it
+  outside = ~inside
+  np.testing.assert_array_equal(np.sign(after[outside]), np.sign(plain[outside]))
+  assert np.all(np.abs(after[outside]) >= bound - 2 * np.spacing(np.abs(p[outside]) + bound))
+
+
+def test_a_wasserstein_clip_step_clips_every_critic_weight_and_nothing_else():
+  config = configure(loss='wasserstein_clip', clip_value=0.01)
+  before, after, metrics = one_step(config)
+  assert largest_change(before.discriminator.params, after.discriminator.params) > 0
+  d_init = np.concatenate([np.ravel(x) for x in jax.tree.leaves(before.discriminator.params)])
+  assert np.abs(d_init).max() > 0.1  # the initialiser's weights are far outside [-c, c]
+  for leaf in jax.tree.leaves(after.discriminator.params):
+    assert np.all(np.abs(np.asarray(leaf)) <= np.float32(0.01))
+  g_after = np.concatenate([np.ravel(x) for x in jax.tree.leaves(after.generator.params)])
+  assert np.abs(g_after).max() > 0.1  # G is not clipped
+  np.testing.assert_allclose(metrics['d_loss'], metrics['d_adv_loss'], rtol=1e-6)
+  assert 'd_gradient_penalty' not in metrics
+
+
+def test_the_wgan_config_is_the_papers():
+  from gans.configs import wgan_fashion_mnist, wgan_mnist
+  config = config_lib.resolve(wgan_mnist.get_config())
+  assert (config.loss, config.optimizer, config.learning_rate, config.n_critic,
+          config.clip_value) == ('wasserstein_clip', 'rmsprop', 5e-5, 5, 0.01)
+  family_config = config_lib.resolve(wgan_fashion_mnist.get_config())
+  assert family_config.dataset == 'fashion_mnist'
+  assert {**family_config.to_dict(), 'dataset': 'mnist'} == config.to_dict()
+
+
+def assert_linear_loss_modes_agree(config):
+  """pmap == jit == sharded for a loss linear in D's outputs (Wasserstein, hinge's margin).
+
+  There a hidden unit active on every real and every fake image gets a bias gradient that is
+  exactly zero, computed as a sum of cancelling terms whose rounding depends on how the batch
+  is split; Adam's first steps, lr * g / (|g| + eps), turn that noise into moves of up to lr.
+  So the states agree to 2 lr (two steps), not to 1e-5, and the metrics as tightly as ever.
+  """
+  assert config.optimizer == 'adam'
+  return assert_modes_agree(config, tolerance=2 * config.learning_rate)
+
+
+def test_wasserstein_clip_runs_agree_across_modes_and_resume_bitwise(tmp_path, data_dir):
+  config = configure(loss='wasserstein_clip', n_critic=2, **{'mlp.dropout_rate': 0.0})
+  for state, _ in assert_linear_loss_modes_agree(config).values():
+    for leaf in jax.tree.leaves(state.discriminator.params):
+      assert np.all(np.abs(leaf) <= np.float32(0.01))
+  state = assert_resumes_bitwise(tmp_path, data_dir, loss='wasserstein_clip',
+                                 optimizer='rmsprop', n_critic=2)
+  for leaf in jax.tree.leaves(state['state']['discriminator']['params']):
+    assert np.all(np.abs(leaf) <= np.float32(0.01))
+
+
 # ---- bad settings: one line naming the value
 
 @pytest.mark.parametrize('overrides, message', [
@@ -133,6 +207,7 @@ def test_ttur_runs_resume_bitwise(tmp_path, data_dir):
     ({'learning_rate': 0.0}, 'learning_rate must be positive, got 0.0'),
     ({'d_b1': 1.0}, 'd_b1 must be in [0, 1), got 1.0'),
     ({'b2': -0.5}, 'b2 must be in [0, 1), got -0.5'),
+    ({'loss': 'wasserstein_clip', 'clip_value': -0.01}, 'clip_value must be positive, got -0.01'),
 ])
 def test_bad_settings_are_refused_with_one_line(overrides, message):
   with pytest.raises(UsageError, match=re.escape(message)):

@@ -39,6 +39,7 @@ def get_config():
   config.d_b2 = ml_collections.config_dict.placeholder(float)
   config.n_critic = 1  # discriminator steps per generator step (5 is usual for wasserstein_gp)
   config.gradient_penalty_weight = 10.0  # used by wasserstein_gp only
+  config.clip_value = 0.01  # c of wasserstein_clip: D's weights are kept in [-c, c]
   config.ema_decay = 0.0  # EMA of the generator's variables; 0 turns it off
 
   # 'jit' (one device), 'pmap' (over the local devices), 'sharded' (jit over a mesh of all

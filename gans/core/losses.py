@@ -2,7 +2,8 @@
 
 `d_loss(real_logits, fake_logits)` is minimised by D and `g_loss(fake_logits)` by G. A loss
 with `gradient_penalty` adds the WGAN-GP term on real/fake interpolates (Gulrajani et al. 2017),
-which `penalties` hands to the step. `logistic` marks losses whose D output is a logit, so D(x)
+which `penalties` hands to the step; one with `weight_clipping` has D's optimiser clip the
+critic's weights (`gans.core.optimizers`). `logistic` marks losses whose D output is a logit, so D(x)
 is reported as a probability. Also the class terms the families share.
 """
 import dataclasses
@@ -19,6 +20,7 @@ class GANLoss:
   g_loss: Callable[[jax.Array], jax.Array]
   logistic: bool
   gradient_penalty: bool = False
+  weight_clipping: bool = False  # D's optimiser clips its weights to [-clip_value, clip_value]
 
 
 def _bce(logits, target):
@@ -46,6 +48,11 @@ LOSSES = {
     'wasserstein_gp': GANLoss(
         lambda real, fake: jnp.mean(fake) - jnp.mean(real),
         lambda fake: -jnp.mean(fake), logistic=False, gradient_penalty=True),
+    # Arjovsky et al. 2017: the critic kept Lipschitz by clipping its weights to [-c, c] after
+    # every update (gans.core.optimizers.clip_weights, the last link of D's optimiser).
+    'wasserstein_clip': GANLoss(
+        lambda real, fake: jnp.mean(fake) - jnp.mean(real),
+        lambda fake: -jnp.mean(fake), logistic=False, weight_clipping=True),
 }
 
 

@@ -57,6 +57,8 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     raise UsageError(f'eval_num_samples must be an integer >= {metrics.MIN_SAMPLES}, got '
                      f'{config.eval_num_samples!r}')
   _check_optimizers(config)
+  if not (_is_number(config.clip_value) and config.clip_value > 0):
+    raise UsageError(f'clip_value must be positive, got {config.clip_value!r}')
   if not 0 <= config.ema_decay < 1:
     raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
   if families.uses_section(config, 'conditional'):
