@@ -3,6 +3,7 @@ WGAN with weight clipping, the DRAGAN and R1 penalties, spectral normalisation a
 
 Each against hand-computed values on tiny inputs, what one step changes, pmap == jit ==
 sharded, bitwise-exact resume, and the refusal of bad settings."""
+import importlib
 import re
 
 import jax
@@ -12,13 +13,13 @@ import optax
 import pytest
 
 from conftest import assert_bitwise_equal, final_state, tiny_config
-from gans.core import optimizers
+from gans.core import losses, optimizers
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
 from gans.run import config as config_lib
 from gans.run import runs
 from gans.training import loop
-from test_train_step import KEY, assert_modes_agree, copy, setup
+from test_train_step import KEY, assert_modes_agree, copy, max_abs_diff, run_mode, setup
 
 
 def configure(model='mlp', data_dir=None, **overrides):
@@ -166,13 +167,9 @@ def test_a_wasserstein_clip_step_clips_every_critic_weight_and_nothing_else():
 
 
 def test_the_wgan_config_is_the_papers():
-  from gans.configs import wgan_fashion_mnist, wgan_mnist
-  config = config_lib.resolve(wgan_mnist.get_config())
+  config = config_lib.resolve(importlib.import_module('gans.configs.wgan_mnist').get_config())
   assert (config.loss, config.optimizer, config.learning_rate, config.n_critic,
           config.clip_value) == ('wasserstein_clip', 'rmsprop', 5e-5, 5, 0.01)
-  family_config = config_lib.resolve(wgan_fashion_mnist.get_config())
-  assert family_config.dataset == 'fashion_mnist'
-  assert {**family_config.to_dict(), 'dataset': 'mnist'} == config.to_dict()
 
 
 def assert_linear_loss_modes_agree(config):
@@ -198,6 +195,106 @@ def test_wasserstein_clip_runs_agree_across_modes_and_resume_bitwise(tmp_path, d
     assert np.all(np.abs(leaf) <= np.float32(0.01))
 
 
+# ---- DRAGAN and R1
+
+def quadratic_critic(x):
+  """0.5 ||x||^2 per image: its gradient at x is x itself."""
+  return 0.5 * jnp.sum(x.reshape(x.shape[0], -1) ** 2, axis=1)
+
+
+IMAGES = jnp.asarray(np.random.default_rng(3).uniform(-1, 1, (4, 3, 3, 1)), jnp.float32)
+
+
+def test_dragan_points_are_the_reference_perturbation():
+  key = jax.random.key(7)
+  points = np.asarray(losses.dragan_points(IMAGES, key))
+  real = np.asarray(IMAGES)
+  # by hand: x + a * 0.5 * std(batch) * u, u per pixel, a per image, both U[0, 1)
+  noise_key, mix_key = jax.random.split(key)
+  u = np.asarray(jax.random.uniform(noise_key, real.shape))
+  a = np.asarray(jax.random.uniform(mix_key, (4, 1, 1, 1)))
+  np.testing.assert_allclose(points, real + a * 0.5 * real.std() * u, rtol=1e-6, atol=1e-7)
+  offsets = (points - real) / (0.5 * real.std())
+  assert np.all(offsets >= 0) and np.all(offsets < 1)
+  assert len(np.unique(np.round(offsets[0], 6))) > 1  # per pixel, not per image
+
+
+def test_dragan_penalty_against_a_hand_computed_value():
+  key = jax.random.key(7)
+  points = np.asarray(losses.dragan_points(IMAGES, key), np.float64)
+  # the quadratic critic's gradient at a point is the point: penalty = mean (||x^|| - 1)^2
+  expected = np.mean((np.linalg.norm(points.reshape(4, -1), axis=1) - 1) ** 2)
+  np.testing.assert_allclose(losses.dragan_penalty(quadratic_critic, IMAGES, None, key),
+                             expected, rtol=1e-5)
+  # a linear critic has gradient w everywhere: (||w|| - 1)^2 wherever the points are
+  w = jnp.arange(9.0).reshape(1, 3, 3, 1) / 10
+  linear = lambda x: jnp.sum(x * w, axis=(1, 2, 3))
+  np.testing.assert_allclose(losses.dragan_penalty(linear, IMAGES, None, key),
+                             (np.linalg.norm(np.asarray(w)) - 1) ** 2, rtol=1e-5)
+
+
+def test_r1_penalty_against_a_hand_computed_value():
+  real = np.asarray(IMAGES, np.float64)
+  # gamma / 2 E||grad D(x)||^2 with gamma folded into the weight: 0.5 mean ||x||^2 here
+  np.testing.assert_allclose(losses.r1_penalty(quadratic_critic, IMAGES, None, None),
+                             0.5 * np.mean(np.sum(real.reshape(4, -1) ** 2, axis=1)), rtol=1e-6)
+  w = jnp.arange(9.0).reshape(1, 3, 3, 1) / 10
+  linear = lambda x: jnp.sum(x * w, axis=(1, 2, 3))
+  np.testing.assert_allclose(losses.r1_penalty(linear, IMAGES, None, None),
+                             0.5 * np.sum(np.asarray(w) ** 2), rtol=1e-6)
+
+
+def test_penalties_come_with_any_loss_and_after_the_losss_own():
+  assert losses.penalties(configure()) == []
+  chosen = losses.penalties(configure(loss='wasserstein_gp', penalty='r1', penalty_weight=2.0,
+                                      gradient_penalty_weight=5.0))
+  assert [(name, weight) for name, weight, _ in chosen] == [('d_gradient_penalty', 5.0),
+                                                            ('d_r1_penalty', 2.0)]
+  assert [name for name, _, _ in losses.penalties(configure(loss='hinge', penalty='dragan'))] == [
+      'd_dragan_penalty']
+
+
+@pytest.mark.parametrize('penalty, loss', [('dragan', 'hinge'), ('r1', 'non_saturating')])
+def test_a_penalty_step_logs_it_and_adds_it_weighted(penalty, loss):
+  config = configure(loss=loss, penalty=penalty, penalty_weight=3.0)
+  _, _, metrics = one_step(config)
+  name = f'd_{penalty}_penalty'
+  assert float(metrics[name]) > 0
+  np.testing.assert_allclose(metrics['d_loss'], metrics['d_adv_loss'] + 3.0 * metrics[name],
+                             rtol=1e-5)
+
+
+def test_r1_agrees_across_modes_and_dragan_where_its_noise_is_global():
+  # R1 draws nothing: every mode agrees. DRAGAN's noise comes from the step's penalty key,
+  # which pmap folds with the device as it does dropout's; the sharded mode draws it for the
+  # global batch, as jit does, and takes the std of the whole batch.
+  assert_modes_agree(configure(penalty='r1', **{'mlp.dropout_rate': 0.0}))
+  dragan = configure(penalty='dragan', **{'mlp.dropout_rate': 0.0})
+  out = setup(dragan)
+  assert_modes_agree(dragan, modes=('jit', 'sharded'))
+  assert max_abs_diff(run_mode(dragan, 'jit', setup_out=out)[0],
+                      run_mode(dragan, 'pmap', setup_out=out)[0]) > 1e-6
+
+
+@pytest.mark.parametrize('penalty', ['dragan', 'r1'])
+def test_penalty_runs_resume_bitwise(tmp_path, data_dir, penalty):
+  assert_resumes_bitwise(tmp_path, data_dir, penalty=penalty)
+
+
+# ---- the experiment configs
+
+CONFIGS = ['wgan', 'dragan', 'r1']
+
+
+@pytest.mark.parametrize('name', CONFIGS)
+def test_each_config_resolves_and_its_fashion_variant_differs_only_by_dataset(name):
+  mnist = importlib.import_module(f'gans.configs.{name}_mnist').get_config()
+  fashion = importlib.import_module(f'gans.configs.{name}_fashion_mnist').get_config()
+  assert (mnist.dataset, fashion.dataset) == ('mnist', 'fashion_mnist')
+  assert {**fashion.to_dict(), 'dataset': 'mnist'} == mnist.to_dict()
+  config_lib.resolve(mnist)
+
+
 # ---- bad settings: one line naming the value
 
 @pytest.mark.parametrize('overrides, message', [
@@ -208,6 +305,8 @@ def test_wasserstein_clip_runs_agree_across_modes_and_resume_bitwise(tmp_path, d
     ({'d_b1': 1.0}, 'd_b1 must be in [0, 1), got 1.0'),
     ({'b2': -0.5}, 'b2 must be in [0, 1), got -0.5'),
     ({'loss': 'wasserstein_clip', 'clip_value': -0.01}, 'clip_value must be positive, got -0.01'),
+    ({'penalty': 'r2'}, "unknown penalty 'r2'; allowed: none, dragan, r1"),
+    ({'penalty': 'dragan', 'penalty_weight': -1.0}, 'penalty_weight must be >= 0, got -1.0'),
 ])
 def test_bad_settings_are_refused_with_one_line(overrides, message):
   with pytest.raises(UsageError, match=re.escape(message)):

@@ -40,6 +40,11 @@ def get_config():
   config.n_critic = 1  # discriminator steps per generator step (5 is usual for wasserstein_gp)
   config.gradient_penalty_weight = 10.0  # used by wasserstein_gp only
   config.clip_value = 0.01  # c of wasserstein_clip: D's weights are kept in [-c, c]
+  # A gradient penalty added to D's loss, with any loss: 'none', 'dragan' (Kodali et al. 2017:
+  # (||grad D|| - 1)^2 near the real data) or 'r1' (Mescheder et al. 2018: 1/2 ||grad D||^2 at
+  # the real data), weighted by penalty_weight (DRAGAN's lambda; R1's gamma).
+  config.penalty = 'none'
+  config.penalty_weight = 10.0
   config.ema_decay = 0.0  # EMA of the generator's variables; 0 turns it off
 
   # 'jit' (one device), 'pmap' (over the local devices), 'sharded' (jit over a mesh of all

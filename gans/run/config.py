@@ -31,6 +31,7 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   _choose('model', config.model, families.MODELS)
   _choose('dataset', config.dataset, data.DATASETS)
   _choose('loss', config.loss, losses.LOSSES)
+  _choose('penalty', config.penalty, losses.PENALTIES)
   _choose('parallel mode', config.parallel, PARALLEL_MODES)
   _choose('dcgan.transposed_conv', config.dcgan.transposed_conv, dcgan.TRANSPOSED_CONVS)
   _choose('dcgan.conv_input_grad', config.dcgan.conv_input_grad, dcgan.CONV_INPUT_GRADS)
@@ -59,6 +60,9 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   _check_optimizers(config)
   if not (_is_number(config.clip_value) and config.clip_value > 0):
     raise UsageError(f'clip_value must be positive, got {config.clip_value!r}')
+  for field in ('gradient_penalty_weight', 'penalty_weight'):
+    if not (_is_number(config[field]) and config[field] >= 0):
+      raise UsageError(f'{field} must be >= 0, got {config[field]!r}')
   if not 0 <= config.ema_decay < 1:
     raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
   if families.uses_section(config, 'conditional'):

@@ -49,8 +49,9 @@ CURVES = [
     ('losses.png', ('d_loss', 'g_loss'), ('D loss', 'G loss'), 'loss'),
     ('dx_dgz.png', ('d_real', 'd_fake'), ('D(x)', 'D(G(z))'), 'discriminator output'),
     ('loss_terms.png', ('d_adv_loss', 'g_adv_loss', 'd_class_loss', 'g_class_loss',
-                        'd_gradient_penalty'),
-     ('D real/fake', 'G real/fake', 'D class', 'G class', 'D gradient penalty'), 'loss'),
+                        'd_gradient_penalty', 'd_dragan_penalty', 'd_r1_penalty'),
+     ('D real/fake', 'G real/fake', 'D class', 'G class', 'D gradient penalty',
+      'D DRAGAN penalty', 'D R1 penalty'), 'loss'),
     ('encoder_losses.png', ('encoder_z_loss', 'encoder_label_loss'),
      ('E_z: mean squared error of z', 'E_y: cross-entropy of y'), 'loss'),
 ]
