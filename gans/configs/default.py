@@ -45,6 +45,9 @@ def get_config():
   # the real data), weighted by penalty_weight (DRAGAN's lambda; R1's gamma).
   config.penalty = 'none'
   config.penalty_weight = 10.0
+  # Spectral normalisation (Miyato et al. 2018) of every layer of D, on either backbone; its
+  # power-iteration vectors live in D's 'batch_stats' and in the checkpoints.
+  config.spectral_norm = False
   config.ema_decay = 0.0  # EMA of the generator's variables; 0 turns it off
 
   # 'jit' (one device), 'pmap' (over the local devices), 'sharded' (jit over a mesh of all

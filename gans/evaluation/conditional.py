@@ -69,14 +69,17 @@ def semi_supervised_report(config, family, networks, state, steps) -> dict:
   test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
   subset = runs.labelled_subset(config, train_labels)
   test_x = data.to_float(test_images)
-  baseline = supervised_baseline(config, networks, train_images, train_labels, subset, steps)
+  # The baseline is D's network without spectral normalisation, an adversarial regulariser
+  # whose power-iteration statistics plain supervised training does not keep.
+  plain = networks._replace(discriminator=networks.discriminator.clone(spectral_norm=False))
+  baseline = supervised_baseline(config, plain, train_images, train_labels, subset, steps)
   baseline_state = state.replace(discriminator=state.discriminator.replace(
       params=baseline, batch_stats={}))
   return {'num_labelled': len(subset), 'steps': steps,
           'ccgan_test_accuracy': discriminator_accuracy(family, networks, state, test_x,
                                                         test_labels),
           'supervised_only_test_accuracy': discriminator_accuracy(
-              family, networks, baseline_state, test_x, test_labels)}
+              family, plain, baseline_state, test_x, test_labels)}
 
 
 def encode(networks, state, images):

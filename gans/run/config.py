@@ -60,6 +60,8 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   _check_optimizers(config)
   if not (_is_number(config.clip_value) and config.clip_value > 0):
     raise UsageError(f'clip_value must be positive, got {config.clip_value!r}')
+  if not isinstance(config.spectral_norm, bool):
+    raise UsageError(f'spectral_norm must be true or false, got {config.spectral_norm!r}')
   for field in ('gradient_penalty_weight', 'penalty_weight'):
     if not (_is_number(config[field]) and config[field] >= 0):
       raise UsageError(f'{field} must be >= 0, got {config[field]!r}')

@@ -25,7 +25,7 @@ FORMAT_VERSION = 2
 KEY_NAMES = ('init', 'epochs', 'labelled', 'batches', 'train', 'sample')
 # A workdir keeps these for life; anything else (epochs, steps, logging) may change on resume.
 IDENTITY_FIELDS = ('model', 'dataset', 'seed', 'batch_size', 'latent_dim', 'loss', 'penalty',
-                   'ema_decay')
+                   'spectral_norm', 'ema_decay')
 # Architecture fields that choose how a network computes, not what: a run may resume under another.
 FORMULATION_FIELDS = ('transposed_conv', 'conv_input_grad')
 
