@@ -2,8 +2,12 @@
 WGAN with weight clipping, the DRAGAN and R1 penalties, spectral normalisation and InfoGAN.
 
 Each against hand-computed values on tiny inputs, what one step changes, pmap == jit ==
-sharded, bitwise-exact resume, and the refusal of bad settings."""
+sharded, bitwise-exact resume, the experiment configs, and the refusal of bad settings. (The
+InfoGAN report: tests/test_evaluation.py; the matching of codes to classes:
+tests/test_metrics.py.)"""
 import importlib
+import math
+import os
 import re
 
 import jax
@@ -11,14 +15,17 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+import scipy.special
 
 from conftest import assert_bitwise_equal, final_state, tiny_config
-from gans.core import losses, optimizers
+from gans.core import families, losses, optimizers
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
+from gans.evaluation import sampling
 from gans.run import config as config_lib
 from gans.run import runs
 from gans.training import loop
+from test_conditional import backbone_inputs
 from test_train_step import KEY, assert_modes_agree, copy, max_abs_diff, run_mode, setup
 
 
@@ -320,10 +327,14 @@ def test_the_power_iteration_finds_each_layers_largest_singular_value(model):
   _, (_, discriminator, _), state, _, _ = setup(config)
   variables = state.discriminator.variables()
   images = jnp.zeros((2, 28, 28, 1))
-  for _ in range(100):  # a step each: u moves, the weights stay
-    _, mutated = discriminator.apply(variables, images, train=True, mutable=['batch_stats'],
-                                     rngs={'dropout': KEY})
-    variables = {**variables, 'batch_stats': mutated['batch_stats']}
+
+  @jax.jit
+  def iterate(stats):  # a training call: u moves one power iteration, the weights stay
+    return discriminator.apply({**variables, 'batch_stats': stats}, images, train=True,
+                               mutable=['batch_stats'], rngs={'dropout': KEY})[1]['batch_stats']
+
+  for _ in range(1000):
+    variables = {**variables, 'batch_stats': iterate(variables['batch_stats'])}
   for module in variables['batch_stats'].values():
     for name, value in module.items():
       if name.endswith('/sigma'):
@@ -351,9 +362,145 @@ def test_sngan_runs_agree_across_modes_and_resume_bitwise(tmp_path, data_dir):
   assert state['state']['discriminator']['batch_stats']  # the vectors are checkpointed
 
 
+# ---- InfoGAN
+
+def infogan_config(backbone='mlp', data_dir=None, **overrides):
+  return configure('infogan', data_dir, **{'infogan.backbone': backbone}, **overrides)
+
+
+@pytest.mark.parametrize('backbone', ['mlp', 'dcgan'])
+def test_infogan_feeds_g_the_codes_and_reads_them_from_ds_extra_outputs(backbone):
+  config = infogan_config(backbone, **{'infogan.categories': 5, 'infogan.continuous': 3})
+  family, (generator, discriminator, _), state, _, _ = setup(config)
+  draws = family.draw(jax.random.key(1), 4)
+  z, code = draws['z'], draws['code']
+  assert z.shape == (4, 8) and code.shape == (4,) and int(code.max()) < 5
+  g_in = backbone_inputs(generator, state.generator.variables(),
+                         family.generator_input(draws, None))
+  # [noise, continuous codes, onehot(code)]: the continuous codes are erf(z / sqrt 2) of z's
+  # first 3 entries, the noise its other 5
+  np.testing.assert_array_equal(g_in[:, :5], z[:, 3:])
+  np.testing.assert_allclose(g_in[:, 5:8], scipy.special.erf(np.asarray(z[:, :3]) / np.sqrt(2)),
+                             rtol=1e-5, atol=1e-6)
+  np.testing.assert_array_equal(g_in[:, 8:], np.eye(5)[code])
+  images = generator.apply(state.generator.variables(), family.generator_input(draws, None),
+                           train=False)
+  raw = discriminator.apply(state.discriminator.variables(), images, train=False)
+  assert raw.shape == (4, 1 + 5 + 3)
+  heads = family.heads(raw)
+  np.testing.assert_array_equal(heads['adv'], raw[:, 0])
+  np.testing.assert_array_equal(heads['code'], raw[:, 1:6])
+  np.testing.assert_array_equal(heads['continuous'], raw[:, 6:])
+  assert set(family.train_data(np.zeros((2, 28, 28, 1), np.uint8), np.zeros(2, np.int32),
+                               None)['images']) == {'image'}  # real batches carry no labels
+
+
+def test_the_continuous_codes_are_uniform_on_minus_one_one():
+  family = families.build(infogan_config())
+  codes = np.asarray(family.continuous_codes(jax.random.normal(jax.random.key(0), (200000, 8))))
+  assert codes.shape == (200000, 2) and codes.min() > -1 and codes.max() < 1
+  counts, _ = np.histogram(codes, bins=20, range=(-1, 1))
+  np.testing.assert_allclose(counts / codes.size, 1 / 20, rtol=0.03)
+
+
+def test_infogan_information_terms_against_hand_computed_values():
+  family = families.build(infogan_config(**{'infogan.categories': 3, 'infogan.continuous': 2,
+                                            'infogan.categorical_weight': 0.5,
+                                            'infogan.continuous_weight': 2.0}))
+  logits = np.array([[2.0, 0.0, -1.0], [0.0, 1.0, 0.0]])
+  means = np.array([[0.5, -0.25], [0.0, 1.0]])
+  z = np.array([[0.3, -1.2, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [2.0, 0.1, 0, 0, 0, 0, 0, 0]])
+  draws = {'z': jnp.asarray(z, jnp.float32), 'code': jnp.array([0, 2])}
+  heads = {'adv': jnp.zeros(2), 'code': jnp.asarray(logits), 'continuous': jnp.asarray(means)}
+  # -log softmax of the code, averaged; Gaussian NLL (sigma 1) summed over codes, averaged
+  ce = -np.mean([logits[0, 0] - np.log(np.exp(logits[0]).sum()),
+                 logits[1, 2] - np.log(np.exp(logits[1]).sum())])
+  c = np.vectorize(math.erf)(z[:, :2] / np.sqrt(2))
+  nll = np.mean(np.sum(0.5 * (c - means) ** 2 + 0.5 * np.log(2 * np.pi), axis=1))
+  value, terms = family.discriminator_terms(None, heads, None, draws, None)
+  np.testing.assert_allclose(terms['d_info_categorical_loss'], ce, rtol=1e-6)
+  np.testing.assert_allclose(terms['d_info_continuous_loss'], nll, rtol=1e-6)
+  np.testing.assert_allclose(terms['d_info_categorical_accuracy'], 0.5)
+  np.testing.assert_allclose(value, 0.5 * ce + 2.0 * nll, rtol=1e-6)
+  value, terms = family.generator_terms(heads, draws)
+  assert set(terms) == {'g_info_categorical_loss', 'g_info_continuous_loss'}
+  np.testing.assert_allclose(value, 0.5 * ce + 2.0 * nll, rtol=1e-6)
+
+
+def test_an_infogan_step_trains_q_in_both_updates():
+  config = infogan_config()
+  before, after, metrics = one_step(config)
+  assert largest_change(before.discriminator.params, after.discriminator.params) > 0
+  for name in ('generator', 'discriminator'):
+    changed = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), getattr(before, name).params,
+                           getattr(after, name).params)
+    assert all(jax.tree.leaves(changed)), name
+  np.testing.assert_allclose(metrics['d_loss'], metrics['d_adv_loss']
+                             + metrics['d_info_categorical_loss']
+                             + metrics['d_info_continuous_loss'], rtol=1e-5)
+  np.testing.assert_allclose(metrics['g_loss'], metrics['g_adv_loss']
+                             + metrics['g_info_categorical_loss']
+                             + metrics['g_info_continuous_loss'], rtol=1e-5)
+  # a step before any learning: Q is at chance on the 10-way code
+  assert float(metrics['d_info_categorical_loss']) == pytest.approx(np.log(10), rel=0.2)
+
+
+def test_infogan_grid_has_a_row_per_code_then_the_traversals():
+  config = infogan_config(**{'infogan.categories': 3, 'infogan.continuous': 2})
+  family = families.build(config)
+  z = jax.random.normal(jax.random.key(0), (12, 8))
+  inputs, columns = family.grid_inputs(z, None)
+  assert columns == 9
+  labels, g_z = np.asarray(inputs['label']), np.asarray(inputs['z'])
+  assert len(labels) == 3 * (1 + 2) * 9
+  np.testing.assert_array_equal(labels, np.tile(np.repeat(np.arange(3), 9), 3))
+  noise, continuous = g_z[:, :6], g_z[:, 6:]
+  block = 27
+  # the first block: the noise of column j down each column, the continuous codes 0
+  np.testing.assert_array_equal(noise[:block].reshape(3, 9, 6), np.broadcast_to(
+      np.asarray(z)[:9, 2:], (3, 9, 6)))
+  assert np.all(continuous[:block] == 0)
+  for i in range(2):  # then code i from -2 to 2 across the columns, one noise
+    rows = slice(block * (1 + i), block * (2 + i))
+    np.testing.assert_allclose(continuous[rows, i].reshape(3, 9),
+                               np.tile(np.linspace(-2, 2, 9), (3, 1)))
+    assert np.all(continuous[rows, 1 - i] == 0)
+    np.testing.assert_array_equal(noise[rows], np.broadcast_to(np.asarray(z)[0, 2:], (27, 6)))
+
+
+def test_infogan_samples_cycle_through_the_codes_without_being_a_label_model():
+  family = families.build(infogan_config(**{'infogan.categories': 4}))
+  assert not family.label_model and family.samples_from_noise
+  np.testing.assert_array_equal(family.sample_labels(2, 6), [2, 3, 0, 1, 2, 3])
+  z = jax.random.normal(jax.random.key(0), (6, 8))
+  inputs = family.noise_inputs(z, start=2)
+  np.testing.assert_array_equal(inputs['label'], [2, 3, 0, 1, 2, 3])
+  np.testing.assert_allclose(inputs['z'][:, 6:], family.continuous_codes(z), rtol=1e-6)
+  # every other family keeps what it had: labels for label models only
+  assert families.build(configure()).sample_labels(0, 3) is None
+  np.testing.assert_array_equal(families.build(configure(model='acgan')).sample_labels(8, 3),
+                                [8, 9, 0])
+
+
+def test_infogan_runs_agree_across_modes_and_resume_bitwise(tmp_path, data_dir):
+  assert_modes_agree(infogan_config(**{'mlp.dropout_rate': 0.0}))
+  assert_resumes_bitwise(tmp_path, data_dir, 'infogan')
+
+
+def test_infogan_exports_its_codes_as_labels_and_draws_its_grid(tmp_path, data_dir):
+  workdir = str(tmp_path / 'run')
+  loop.train(infogan_config(data_dir=data_dir, num_steps=4), workdir)
+  assert os.path.getsize(os.path.join(workdir, 'samples', 'step_0000004.png')) > 0
+  assert os.path.getsize(os.path.join(workdir, 'loss_terms.png')) > 0
+  path, _ = sampling.export_samples(workdir, 25, str(tmp_path / 's.npz'))
+  with np.load(path) as npz:
+    assert npz['images'].shape == (25, 28, 28)
+    np.testing.assert_array_equal(npz['labels'], np.arange(25) % 10)
+
+
 # ---- the experiment configs
 
-CONFIGS = ['wgan', 'dragan', 'r1', 'sngan']
+CONFIGS = ['wgan', 'dragan', 'r1', 'sngan', 'infogan']
 
 
 @pytest.mark.parametrize('name', CONFIGS)
@@ -378,6 +525,16 @@ def test_each_config_resolves_and_its_fashion_variant_differs_only_by_dataset(na
     ({'penalty': 'r2'}, "unknown penalty 'r2'; allowed: none, dragan, r1"),
     ({'penalty': 'dragan', 'penalty_weight': -1.0}, 'penalty_weight must be >= 0, got -1.0'),
     ({'spectral_norm': None}, 'spectral_norm must be true or false, got None'),
+    ({'model': 'infogan', 'infogan.categories': 100},
+     'infogan.categories must be an integer in [2, 64], got 100'),
+    ({'model': 'infogan', 'infogan.categories': 1},
+     'infogan.categories must be an integer in [2, 64], got 1'),
+    ({'model': 'infogan', 'infogan.continuous': 8},
+     'infogan.continuous (8) must be smaller than latent_dim (8)'),
+    ({'model': 'infogan', 'infogan.backbone': 'resnet'},
+     "unknown infogan.backbone 'resnet'; allowed: mlp, dcgan"),
+    ({'model': 'infogan', 'infogan.continuous_weight': -0.5},
+     'infogan.continuous_weight must be >= 0, got -0.5'),
 ])
 def test_bad_settings_are_refused_with_one_line(overrides, message):
   with pytest.raises(UsageError, match=re.escape(message)):

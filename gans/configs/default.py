@@ -80,6 +80,16 @@ def get_config():
   config.conditional.num_labelled = 100  # CC-GAN: labelled train images, equal per class
   config.conditional.labelled_batch_size = 32  # CC-GAN: labelled images per step
 
+  # InfoGAN (model 'infogan'): codes beside the noise and a head Q on D's trunk that reads them.
+  config.infogan = ml_collections.ConfigDict()
+  config.infogan.backbone = 'mlp'  # or 'dcgan'; its section sets the widths, learning rate, batch
+  config.infogan.categories = 10  # values of the categorical code (2 to 64)
+  # Continuous codes, U[-1, 1]: erf(z / sqrt 2) of the first entries of z, so latent_dim counts
+  # them; the rest of z is the noise.
+  config.infogan.continuous = 2
+  config.infogan.categorical_weight = 1.0  # of the code's cross-entropy, in D's and G's loss
+  config.infogan.continuous_weight = 1.0  # of the Gaussian negative log-likelihood
+
   # Probabilistic PCA (model 'ppca'), fitted in closed form: no steps, batches or learning rate.
   config.ppca = ml_collections.ConfigDict()
   config.ppca.components = 64  # k, the latent dimension; its noise is (z, eps): latent_dim = k + 784

@@ -10,6 +10,7 @@ from gans.core import data, families, metrics
 from gans.core import losses, optimizers
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
+from gans.core.families import infogan
 from gans.core.models import dcgan, ppca
 
 PARALLEL_MODES = ('auto',) + step_lib.PARALLEL_MODES
@@ -36,6 +37,7 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   _choose('dcgan.transposed_conv', config.dcgan.transposed_conv, dcgan.TRANSPOSED_CONVS)
   _choose('dcgan.conv_input_grad', config.dcgan.conv_input_grad, dcgan.CONV_INPUT_GRADS)
   _choose('conditional.backbone', config.conditional.backbone, families.BACKBONES)
+  _choose('infogan.backbone', config.infogan.backbone, families.BACKBONES)
   for field in ('checkpoint_every_steps', 'log_every_steps', 'num_sample_images'):
     _positive_int(field, config[field])
   if families.uses_section(config, 'ppca'):
@@ -69,6 +71,8 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
   if families.uses_section(config, 'conditional'):
     _check_conditional(config.conditional)
+  if families.uses_section(config, 'infogan'):
+    _check_infogan(config)
   if config.checkpoint_every_steps % config.log_every_steps:
     raise UsageError(f'checkpoint_every_steps ({config.checkpoint_every_steps}) must be a multiple '
                      f'of log_every_steps ({config.log_every_steps}) so resumed logs are exact')
@@ -118,6 +122,22 @@ def _check_conditional(c):
     _positive_int(f'conditional.{field}', c[field])
   if not c.class_loss_weight >= 0:
     raise UsageError(f'conditional.class_loss_weight must be >= 0, got {c.class_loss_weight!r}')
+
+
+def _check_infogan(config):
+  c = config.infogan
+  for field, low, high in (('categories', 2, infogan.MAX_CATEGORIES),
+                           ('continuous', 0, infogan.MAX_CONTINUOUS)):
+    value = c[field]
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+      raise UsageError(f'infogan.{field} must be an integer in [{low}, {high}], got {value!r}')
+  if c.continuous >= config.latent_dim:
+    raise UsageError(f'infogan.continuous ({c.continuous}) must be smaller than latent_dim '
+                     f'({config.latent_dim}): the continuous codes are the first entries of z, '
+                     f'the rest is the noise')
+  for field in ('categorical_weight', 'continuous_weight'):
+    if not (_is_number(c[field]) and c[field] >= 0):
+      raise UsageError(f'infogan.{field} must be >= 0, got {c[field]!r}')
 
 
 def parallel_mode(config) -> str:

@@ -23,7 +23,9 @@ FORMAT_VERSION = 2
 # epoch's image order, the family's choice of data (CC-GAN's labelled subset), the family's
 # extra batches, the steps' own randomness, and the fixed noise of grids and the monitor.
 KEY_NAMES = ('init', 'epochs', 'labelled', 'batches', 'train', 'sample')
-# A workdir keeps these for life; anything else (epochs, steps, logging) may change on resume.
+# A workdir keeps these for life, with its architecture, its family's section (conditional,
+# infogan) and its optimisers' kinds; anything else (epochs, steps, logging, learning rates)
+# may change on resume.
 IDENTITY_FIELDS = ('model', 'dataset', 'seed', 'batch_size', 'latent_dim', 'loss', 'penalty',
                    'spectral_norm', 'ema_decay')
 # Architecture fields that choose how a network computes, not what: a run may resume under another.
@@ -40,8 +42,9 @@ def identity(config) -> dict:
   section = backbone or 'ppca'
   ident['architecture'] = {k: v for k, v in config[section].items()
                            if k not in FORMULATION_FIELDS}
-  if families.uses_section(config, 'conditional'):
-    ident['conditional'] = config.conditional.to_dict()
+  for section in ('conditional', 'infogan'):
+    if families.uses_section(config, section):
+      ident[section] = config[section].to_dict()
   if not families.uses_section(config, 'ppca'):  # the kinds shape the optimiser states
     ident['optimizers'] = {'generator': config.optimizer,
                            'discriminator': optimizers.discriminator_settings(config)['kind']}
