@@ -6,6 +6,7 @@ sharded, bitwise-exact resume, the experiment configs, and the refusal of bad se
 InfoGAN report: tests/test_evaluation.py; the matching of codes to classes:
 tests/test_metrics.py.)"""
 import importlib
+import json
 import math
 import os
 import re
@@ -510,6 +511,31 @@ def test_each_config_resolves_and_its_fashion_variant_differs_only_by_dataset(na
   assert (mnist.dataset, fashion.dataset) == ('mnist', 'fashion_mnist')
   assert {**fashion.to_dict(), 'dataset': 'mnist'} == mnist.to_dict()
   config_lib.resolve(mnist)
+
+
+# ---- old runs
+
+NEW_FIELDS = ('optimizer', 'd_optimizer', 'd_learning_rate', 'd_b1', 'd_b2', 'clip_value',
+              'penalty', 'penalty_weight', 'spectral_norm', 'infogan')
+
+
+@pytest.mark.parametrize('model', ['mlp', 'acgan', 'ppca'])
+def test_a_run_saved_before_these_fields_resumes_under_the_defaults(model):
+  config = configure(model)
+  saved = json.loads(config.to_json_best_effort())
+  for field in NEW_FIELDS:
+    del saved[field]
+  meta = {'format_version': runs.FORMAT_VERSION, 'config': saved}
+  runs.check_compatible(config, meta, 'old')  # the same identity: no refusal
+  # and its optimiser states have the tree the code before them built, optax.adam's, so its
+  # checkpoints restore
+  if model != 'ppca':
+    _, _, state, _, _ = setup(config_lib.resolve(runs.config_from_meta(meta)))
+    for network in (state.generator, state.discriminator):
+      assert jax.tree.structure(network.opt_state) == jax.tree.structure(
+          optax.adam(1e-3).init(network.params))
+  with pytest.raises(UsageError, match="penalty='none', not 'r1'"):
+    runs.check_compatible(configure(model, penalty='r1'), meta, 'old')
 
 
 # ---- bad settings: one line naming the value
