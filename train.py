@@ -18,13 +18,13 @@ config_flags.DEFINE_config_file(
     'ml_collections config file; override fields with --config.FIELD=VALUE.')
 flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics and pictures; default '
                     'workdirs/<model>_<dataset>.')
-flags.DEFINE_string('model', None, 'mlp, dcgan, cgan, acgan, ccgan, ecgan or ppca '
+flags.DEFINE_string('model', None, 'mlp, dcgan, cgan, acgan, ccgan, ecgan, infogan or ppca '
                     '(config.model).')
 flags.DEFINE_string('dataset', None, 'mnist, fashion_mnist, kmnist or emnist/{byclass,balanced,'
                     'letters,digits} (config.dataset).')
 flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')
-flags.DEFINE_string('loss', None, 'non_saturating, minimax, least_squares, hinge or '
-                    'wasserstein_gp (config.loss).')
+flags.DEFINE_string('loss', None, 'non_saturating, minimax, least_squares, hinge, '
+                    'wasserstein_gp or wasserstein_clip (config.loss).')
 flags.DEFINE_integer('num_epochs', None, 'Epochs to train (config.num_epochs).')
 flags.DEFINE_integer('num_steps', None, 'Steps to train; overrides --num_epochs.')
 flags.DEFINE_integer('batch_size', None, 'Global batch size over all devices.')

@@ -38,6 +38,12 @@ def cpu_env(devices=1):
      "unknown conditional.backbone 'resnet'; allowed: mlp, dcgan"),
     (['--model=ccgan', '--config.conditional.hole_size=28'],
      'conditional.hole_size must be an integer in [1, 27], got 28'),
+    (['--config.optimizer=sgd'], "unknown optimizer 'sgd'; allowed: adam, rmsprop"),
+    (['--loss=wasserstein_clip', '--config.clip_value=-0.01'],
+     'clip_value must be positive, got -0.01'),
+    (['--config.penalty=r2'], "unknown penalty 'r2'; allowed: none, dragan, r1"),
+    (['--model=infogan', '--config.infogan.categories=100'],
+     'infogan.categories must be an integer in [2, 64], got 100'),
 ])
 def test_bad_flags_fail_fast_with_one_line_and_write_nothing(tmp_path, data_dir, flags, message):
   workdir = tmp_path / 'run'
@@ -45,7 +51,7 @@ def test_bad_flags_fail_fast_with_one_line_and_write_nothing(tmp_path, data_dir,
   result = run('train.py', f'--workdir={workdir}', f'--data_dir={data_dir}', *flags,
                env=cpu_env(8))
   assert time.perf_counter() - start < 10
-  assert result.returncode != 0
+  assert result.returncode == 2
   errors = [line for line in result.stderr.splitlines() if line.startswith('error:')]
   assert len(errors) == 1 and message in errors[0], result.stderr
   assert not workdir.exists()

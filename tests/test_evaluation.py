@@ -234,10 +234,13 @@ def test_a_workdir_is_scored_with_and_without_its_ema(tmp_path, small_data, clas
                                 classifier_dir=classifier_dir)
 
 
+@pytest.mark.parametrize('spectral_norm', [False, True])
 def test_a_ccgan_is_scored_on_in_painting_and_semi_supervised_accuracy(tmp_path, small_data,
-                                                                        classifier_dir):
+                                                                        classifier_dir,
+                                                                        spectral_norm):
+  # (with spectral normalisation, the supervised-only baseline is D's network without it)
   workdir = str(tmp_path / 'run')
-  config = tiny_config('mlp', small_data)
+  config = tiny_config('mlp', small_data, spectral_norm=spectral_norm)
   config.model = 'ccgan'
   config.conditional.num_labelled = 20
   config.conditional.labelled_batch_size = 8
@@ -270,3 +273,24 @@ def test_an_ecgan_is_scored_as_a_cgan_and_on_reconstruction(tmp_path, small_data
   assert icgan['reconstruction_mse'] > 0 and 0 <= icgan['evaluator_agreement_swapped'] <= 1
   for name in ('eval_confusion.png', 'reconstructions.png', 'label_swap.png'):
     assert os.path.getsize(os.path.join(workdir, name)) > 0
+
+
+def test_an_infogan_is_scored_without_conditional_accuracy_and_on_its_code(tmp_path, small_data,
+                                                                          classifier_dir):
+  workdir = str(tmp_path / 'run')
+  loop.train(tiny_config('infogan', small_data), workdir)
+  reports = workdir_lib.evaluate_workdir(workdir, num_samples=120, data_dir=small_data,
+                                        classifier_dir=classifier_dir)
+  assert set(reports) == {'eval', 'eval_infogan'}
+  # its codes are not classes: no conditional accuracy, no confusion matrix
+  assert 'conditional_accuracy' not in reports['eval']['samples']
+  assert 'conditional_accuracy' not in reports['eval']['real']
+  assert not os.path.exists(os.path.join(workdir, 'eval_confusion.png'))
+  info = reports['eval_infogan']
+  assert (info['categories'], info['classes'], info['num_samples']) == (10, 10, 120)
+  assert 0 <= info['chance_accuracy'] <= 1 and 0 <= info['code_accuracy'] <= 1
+  assert sorted(info['code_to_class']) == list(range(10))  # one-to-one
+  assert len(info['per_code_accuracy']) == 10
+  assert json.load(open(os.path.join(workdir, 'eval_infogan.json'))) == info
+  assert os.path.getsize(os.path.join(workdir, 'infogan_codes.png')) > 0
+  assert 'code_accuracy' in scoring.format_report(info)

@@ -28,12 +28,14 @@ def test_logistic_losses():
      0.5 * np.mean((FAKE - 1) ** 2)),
     ('hinge', np.mean(np.maximum(0, 1 - REAL)) + np.mean(np.maximum(0, 1 + FAKE)), -np.mean(FAKE)),
     ('wasserstein_gp', np.mean(FAKE) - np.mean(REAL), -np.mean(FAKE)),
+    ('wasserstein_clip', np.mean(FAKE) - np.mean(REAL), -np.mean(FAKE)),
 ])
 def test_other_losses(name, d_expected, g_expected):
   loss = losses.LOSSES[name]
   np.testing.assert_allclose(loss.d_loss(REAL, FAKE), d_expected, rtol=1e-6)
   np.testing.assert_allclose(loss.g_loss(FAKE), g_expected, rtol=1e-6)
   assert loss.gradient_penalty == (name == 'wasserstein_gp')
+  assert loss.weight_clipping == (name == 'wasserstein_clip')
 
 
 def test_gradient_penalty_of_a_linear_critic():

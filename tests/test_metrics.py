@@ -1,5 +1,6 @@
 """Each metric against an independent reference: closed forms, scipy, brute-force numpy, or
 answers worked out by hand in the comments on tiny point sets."""
+import itertools
 import json
 import subprocess
 import sys
@@ -180,6 +181,39 @@ def test_conditional_accuracy():
   assert result['accuracy'] == pytest.approx(7 / 9)
 
 
+def test_matched_accuracy_by_hand():
+  codes = np.array([0, 0, 0, 1, 1, 1, 2, 2])
+  predicted = np.array([7, 7, 1, 1, 1, 7, 3, 3])
+  result = metrics.matched_accuracy(codes, predicted, num_codes=3, num_classes=10)
+  # Code 0 is mostly 7, code 1 mostly 1, code 2 all 3: 2 + 2 + 2 of 8 kept.
+  np.testing.assert_array_equal(result['assignment'], [7, 1, 3])
+  np.testing.assert_allclose(result['per_code_accuracy'], [2 / 3, 2 / 3, 1])
+  assert result['accuracy'] == pytest.approx(6 / 8)
+  assert result['counts'][1, 7] == 1 and result['counts'].sum() == 8
+  # One-to-one: both codes prefer class 5; the better-supported keeps it, the other takes 2.
+  result = metrics.matched_accuracy([0, 0, 0, 1, 1, 1], [5, 5, 5, 5, 5, 2], 2, 6)
+  np.testing.assert_array_equal(result['assignment'], [5, 2])
+  assert result['accuracy'] == pytest.approx(4 / 6)
+
+
+@pytest.mark.parametrize('num_codes, num_classes', [(4, 4), (3, 5), (5, 3)])
+def test_matched_accuracy_is_the_best_one_to_one_matching_by_brute_force(num_codes,
+                                                                          num_classes):
+  rng = np.random.default_rng(num_codes * 10 + num_classes)
+  codes = rng.integers(0, num_codes, 300)
+  predicted = np.where(rng.random(300) < 0.6, (codes * 2) % num_classes,
+                       rng.integers(0, num_classes, 300))
+  result = metrics.matched_accuracy(codes, predicted, num_codes, num_classes)
+  best = 0
+  for classes in itertools.permutations(range(num_classes), min(num_codes, num_classes)):
+    for matched_codes in itertools.combinations(range(num_codes), len(classes)):
+      kept = sum(np.sum((codes == c) & (predicted == k)) for c, k in zip(matched_codes, classes))
+      best = max(best, kept)
+  assert result['accuracy'] == pytest.approx(best / 300)
+  assigned = result['assignment'][result['assignment'] >= 0]
+  assert len(assigned) == min(num_codes, num_classes) == len(set(assigned.tolist()))
+
+
 POINTS = np.random.default_rng(8).normal(size=(10, 3))
 
 
@@ -201,6 +235,8 @@ POINTS = np.random.default_rng(8).normal(size=(10, 3))
     (lambda: metrics.mode_coverage([0, 1], 3, min_fraction=0), 'min_fraction'),
     (lambda: metrics.conditional_accuracy([0, 1], [0, 1, 1], 2), 'one length'),
     (lambda: metrics.conditional_accuracy([0, 1], [0, 1], 0), 'num_classes'),
+    (lambda: metrics.matched_accuracy([0, 3], [0, 1], 3, 2), r'codes must lie in \[0, 3\)'),
+    (lambda: metrics.matched_accuracy([0, 1], [0], 2, 2), 'one length'),
 ])
 def test_bad_input_raises_value_error(call, message):
   with pytest.raises(ValueError, match=message):

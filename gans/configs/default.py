@@ -28,8 +28,26 @@ def get_config():
   config.learning_rate = ml_collections.config_dict.placeholder(float)
   config.b1 = 0.5
   config.b2 = 0.999
+  # 'adam', or 'rmsprop' as PyTorch's: its squared-gradient average decays by b2 (PyTorch's
+  # alpha), b1 is unused (gans/core/optimizers.py).
+  config.optimizer = 'adam'
+  # The discriminator's own optimiser, learning rate and betas (two time-scale update rule,
+  # Heusel et al. 2017); each left as None is the shared value above, which G always takes.
+  config.d_optimizer = ml_collections.config_dict.placeholder(str)
+  config.d_learning_rate = ml_collections.config_dict.placeholder(float)
+  config.d_b1 = ml_collections.config_dict.placeholder(float)
+  config.d_b2 = ml_collections.config_dict.placeholder(float)
   config.n_critic = 1  # discriminator steps per generator step (5 is usual for wasserstein_gp)
   config.gradient_penalty_weight = 10.0  # used by wasserstein_gp only
+  config.clip_value = 0.01  # c of wasserstein_clip: D's weights are kept in [-c, c]
+  # A gradient penalty added to D's loss, with any loss: 'none', 'dragan' (Kodali et al. 2017:
+  # (||grad D|| - 1)^2 near the real data) or 'r1' (Mescheder et al. 2018: 1/2 ||grad D||^2 at
+  # the real data), weighted by penalty_weight (DRAGAN's lambda; R1's gamma).
+  config.penalty = 'none'
+  config.penalty_weight = 10.0
+  # Spectral normalisation (Miyato et al. 2018) of every layer of D, on either backbone; its
+  # power-iteration vectors live in D's 'batch_stats' and in the checkpoints.
+  config.spectral_norm = False
   config.ema_decay = 0.0  # EMA of the generator's variables; 0 turns it off
 
   # 'jit' (one device), 'pmap' (over the local devices), 'sharded' (jit over a mesh of all
@@ -63,6 +81,16 @@ def get_config():
   config.conditional.hole_size = 12  # CC-GAN: side of the square hole G in-paints
   config.conditional.num_labelled = 100  # CC-GAN: labelled train images, equal per class
   config.conditional.labelled_batch_size = 32  # CC-GAN: labelled images per step
+
+  # InfoGAN (model 'infogan'): codes beside the noise and a head Q on D's trunk that reads them.
+  config.infogan = ml_collections.ConfigDict()
+  config.infogan.backbone = 'mlp'  # or 'dcgan'; its section sets the widths, learning rate, batch
+  config.infogan.categories = 10  # values of the categorical code (2 to 64)
+  # Continuous codes, U[-1, 1]: erf(z / sqrt 2) of the first entries of z, so latent_dim counts
+  # them; the rest of z is the noise.
+  config.infogan.continuous = 2
+  config.infogan.categorical_weight = 1.0  # of the code's cross-entropy, in D's and G's loss
+  config.infogan.continuous_weight = 1.0  # of the Gaussian negative log-likelihood
 
   # Probabilistic PCA (model 'ppca'), fitted in closed form: no steps, batches or learning rate.
   config.ppca = ml_collections.ConfigDict()

@@ -9,6 +9,7 @@ import functools
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.optimize
 
 MIN_SAMPLES = 100  # below this the k-NN manifolds and covariances say little
 
@@ -306,4 +307,38 @@ def conditional_accuracy(predicted_labels, target_labels, num_classes):
       'accuracy': float(np.mean(predicted == target)),
       'per_class_accuracy': per_class,
       'confusion': confusion,
+  }
+
+
+def matched_accuracy(codes, predicted_labels, num_codes, num_classes):
+  """How well an unsupervised code names classes: the accuracy of predicting each sample's
+  class from its code through the best one-to-one matching of codes to classes.
+
+  The matching maximises the number of samples whose (code, predicted class) pair it keeps
+  (the Hungarian algorithm, scipy.optimize.linear_sum_assignment). With more codes than
+  classes the unmatched codes' samples count as wrong, with fewer the unmatched classes can
+  never be named. Returns accuracy, assignment (num_codes,) the class matched to each code or
+  -1, per_code_accuracy (num_codes,) (NaN for a code no sample has) and counts
+  (num_codes, num_classes) of (code, predicted class).
+  """
+  _check_num_classes(num_codes)
+  _check_num_classes(num_classes)
+  codes = _labels('codes', codes, num_codes)
+  predicted = _labels('predicted_labels', predicted_labels, num_classes)
+  if codes.shape != predicted.shape:
+    raise ValueError(f'codes and predicted_labels must have one length, got {codes.size} and '
+                     f'{predicted.size}')
+  counts = np.bincount(codes * num_classes + predicted, minlength=num_codes * num_classes)
+  counts = counts.reshape(num_codes, num_classes)
+  rows, cols = scipy.optimize.linear_sum_assignment(counts, maximize=True)
+  assignment = np.full(num_codes, -1)
+  assignment[rows] = cols
+  matched = np.where(assignment >= 0, counts[np.arange(num_codes), assignment], 0)
+  per_code = counts.sum(axis=1)
+  return {
+      'accuracy': float(matched.sum() / codes.size),
+      'assignment': assignment,
+      'per_code_accuracy': np.divide(matched, per_code, out=np.full(num_codes, np.nan),
+                                     where=per_code > 0),
+      'counts': counts,
   }

@@ -23,6 +23,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from gans.core import data as data_lib
 from gans.core import losses as losses_lib
+from gans.core import optimizers
 from gans.core.families import gan
 
 AXIS = 'batch'  # the pmap axis and the mesh axis the batch is split over
@@ -55,30 +56,31 @@ def example_batch(batch=1) -> dict:
 
 
 def create_state(config, family: gan.GAN, networks: gan.Networks, key) -> GANState:
-  """Fresh networks and optimisers. The example inputs only fix shapes (a constant key draws
-  them); `key` is the run's initialisation key."""
+  """Fresh networks and optimisers (`gans.core.optimizers`: G's and an auxiliary network's from
+  the shared settings, D's from its own). The example inputs only fix shapes (a constant key
+  draws them); `key` is the run's initialisation key."""
   g_key, d_key, aux_key = jax.random.split(key, 3)
   batch = example_batch()
   draws = family.draw(jax.random.key(0), 1)
   g_vars = networks.generator.init(g_key, family.generator_input(draws, batch), train=False)
-  tx = optax.adam(config.learning_rate, b1=config.b1, b2=config.b2) if config.learning_rate else (
-      optax.identity())
 
-  def model_state(variables):
+  def model_state(variables, tx):
     # apply_fn stays None: the step is given its modules, which differ between jit and pmap.
     return ModelState.create(apply_fn=None, params=variables['params'], tx=tx,
                              batch_stats=variables.get('batch_stats', {}))
 
-  g_state = model_state(g_vars)
+  g_state = model_state(g_vars, optimizers.generator(config))
   if networks.discriminator is None:  # fitted in closed form (PPCA): no D, no EMA
     return GANState(step=jnp.zeros((), jnp.int32), generator=g_state, discriminator={}, ema={})
   d_input = family.discriminator_input(batch['image'], family.condition(batch))
-  d_state = model_state(networks.discriminator.init(d_key, d_input, train=False))
+  d_state = model_state(networks.discriminator.init(d_key, d_input, train=False),
+                        optimizers.discriminator(config))
   # A copy: the step donates the state, and one buffer cannot be donated twice.
   ema = jax.tree.map(jnp.copy, g_state.variables()) if config.ema_decay > 0 else {}
   aux = {}
   if networks.auxiliary is not None:
-    aux = model_state(networks.auxiliary.init(aux_key, batch['image'], train=False))
+    aux = model_state(networks.auxiliary.init(aux_key, batch['image'], train=False),
+                      optimizers.generator(config))
   return GANState(step=jnp.zeros((), jnp.int32), generator=g_state, discriminator=d_state,
                   ema=ema, auxiliary=aux)
 

@@ -4,17 +4,17 @@
   recognises the in-painted image), and D's semi-supervised test accuracy beside the same
   network trained on the same labelled images alone.
 - E-cGAN / IcGAN: reconstruction x -> G(E_z(x), E_y(x)) and label swap G(E_z(x), y').
+- InfoGAN: how well its categorical code names the dataset's classes, unsupervised.
 """
 import os
 
 import jax
 import numpy as np
-import optax
 
-from gans.core import data
+from gans.core import data, metrics, optimizers
 from gans.core import step as step_lib
 from gans.core.families import ccgan
-from gans.evaluation import classifier, supervised
+from gans.evaluation import classifier, sampling, supervised
 from gans.run import datasets, pictures, runs
 
 BATCH = 1000
@@ -58,8 +58,8 @@ def discriminator_accuracy(family, networks, state, images, labels) -> float:
 
 def supervised_baseline(config, networks, images, labels, subset, num_steps, seed=0) -> dict:
   """CC-GAN's D network trained from scratch on the labelled subset alone (same batch size,
-  steps and optimiser): the accuracy semi-supervised training must beat."""
-  tx = optax.adam(config.learning_rate, b1=config.b1, b2=config.b2)
+  steps and optimiser settings as D's): the accuracy semi-supervised training must beat."""
+  tx = optimizers.make(**optimizers.discriminator_settings(config))
   return supervised.train_classifier(networks.discriminator, tx, images[subset], labels[subset],
                                      num_steps, config.conditional.labelled_batch_size,
                                      jax.random.key(seed))
@@ -71,14 +71,17 @@ def semi_supervised_report(config, family, networks, state, steps) -> dict:
   test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
   subset = runs.labelled_subset(config, train_labels)
   test_x = data.to_float(test_images)
-  baseline = supervised_baseline(config, networks, train_images, train_labels, subset, steps)
+  # The baseline is D's network without spectral normalisation, an adversarial regulariser
+  # whose power-iteration statistics plain supervised training does not keep.
+  plain = networks._replace(discriminator=networks.discriminator.clone(spectral_norm=False))
+  baseline = supervised_baseline(config, plain, train_images, train_labels, subset, steps)
   baseline_state = state.replace(discriminator=state.discriminator.replace(
       params=baseline, batch_stats={}))
   return {'num_labelled': len(subset), 'steps': steps,
           'ccgan_test_accuracy': discriminator_accuracy(family, networks, state, test_x,
                                                         test_labels),
           'supervised_only_test_accuracy': discriminator_accuracy(
-              family, networks, baseline_state, test_x, test_labels)}
+              family, plain, baseline_state, test_x, test_labels)}
 
 
 def encode(networks, state, images):
@@ -173,5 +176,42 @@ def ecgan_report(config, family, networks, state, evaluator, num_images, output_
   return report
 
 
+def infogan_report(config, family, networks, state, evaluator, num_samples, output_dir,
+                   seed=0) -> dict:
+  """The unsupervised accuracy of the categorical code on `num_samples` samples, each code value
+  equally often: the evaluator's predicted class of each sample against its code, after the
+  best one-to-one matching of codes to classes (metrics.matched_accuracy). Its chance level is
+  the same matching on the same samples with their codes shuffled: what a code that says
+  nothing about the class scores, the matching's own optimism included. infogan_codes.png: a
+  row of samples per code value, in the order of the classes matched to them.
+  """
+  variables = step_lib.generator_variables(state)
+  images, codes = sampling.generate(family, networks.generator, variables, num_samples, seed)
+  probs, _ = evaluator.predict(images)
+  predicted = probs.argmax(-1)
+  num_classes = probs.shape[-1]
+  matched = metrics.matched_accuracy(codes, predicted, family.categories, num_classes)
+  shuffled = np.random.default_rng(seed).permutation(codes)
+  chance = metrics.matched_accuracy(shuffled, predicted, family.categories, num_classes)
+  report = {
+      'model': 'infogan', 'dataset': config.dataset, 'num_samples': len(images),
+      'categories': family.categories, 'classes': num_classes,
+      'classifier': {k: evaluator.info[k] for k in ('test_accuracy', 'version')},
+      'code_accuracy': matched['accuracy'],
+      'chance_accuracy': chance['accuracy'],
+      'code_to_class': matched['assignment'].tolist(),
+      'per_code_accuracy': [float(a) for a in matched['per_code_accuracy']],
+  }
+  order = np.argsort(np.where(matched['assignment'] >= 0, matched['assignment'], num_classes),
+                     kind='stable')
+  columns = 10
+  blank = np.zeros((columns,) + images.shape[1:], images.dtype)
+  rows = np.concatenate([np.concatenate([images[codes == c], blank])[:columns] for c in order])
+  pictures.save_grid(rows, os.path.join(output_dir, 'infogan_codes.png'), columns=columns,
+                     title='a row per code value, in the order of their matched classes')
+  return report
+
+
 # The extra reports a family names in `reports`: name -> (output stem, report function).
-REPORTS = {'ccgan': ('eval', ccgan_report), 'icgan': ('eval_icgan', ecgan_report)}
+REPORTS = {'ccgan': ('eval', ccgan_report), 'icgan': ('eval_icgan', ecgan_report),
+           'infogan': ('eval_infogan', infogan_report)}

@@ -23,7 +23,8 @@ def load_generator(workdir, use_ema=False):
 
 def generate(family, generator, variables, num_samples, seed, batch_size=1000):
   """(uint8 images (num_samples, 28, 28), int32 labels or None): batch i uses noise from
-  fold_in(key(seed), i), one compile; a label model's labels cycle through the classes."""
+  fold_in(key(seed), i), one compile; a label model's labels cycle through the classes (an
+  InfoGAN's categorical codes through their values)."""
   sampler = step_lib.make_sampler(generator)
   key = jax.random.key(seed)
   starts = range(0, num_samples, batch_size)
@@ -35,13 +36,12 @@ def generate(family, generator, variables, num_samples, seed, batch_size=1000):
     out.append(data.to_uint8(images)[:num_samples - start, ..., 0])
     progress.update(i + 1)
   progress.close()
-  labels = family.balanced_labels(0, num_samples) if family.label_model else None
-  return np.concatenate(out), labels
+  return np.concatenate(out), family.sample_labels(0, num_samples)
 
 
 def export_samples(workdir, num_samples, path, seed=0, use_ema=False):
-  """Writes `images` uint8 (N, 28, 28) (and a label model's `labels`) to the npz `path` and a
-  grid of the first 64 (a row per class for label models) beside it."""
+  """Writes `images` uint8 (N, 28, 28) (and a label model's `labels`, an InfoGAN's categorical
+  codes) to the npz `path` and a grid of the first 64 (a row per label) beside it."""
   if num_samples <= 0:
     raise UsageError(f'--num_samples must be a positive integer, got {num_samples}')
   if not path.endswith('.npz'):

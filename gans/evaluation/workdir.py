@@ -11,7 +11,8 @@ def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifi
   """Noise-driven generators (and their EMA when kept) are scored on `num_samples` samples, a
   label model's with balanced labels (conditional accuracy, confusion); the reports a family
   names (CC-GAN: in-painting and semi-supervised accuracy; E-cGAN: reconstruction and label
-  swap) are added. `dataset` scores against another dataset of as many classes as the run's own.
+  swap; InfoGAN: the accuracy of its categorical code) are added. `dataset` scores against
+  another dataset of as many classes as the run's own.
   """
   scoring.check_count(num_samples)
   config, family, networks, state = runs.load(workdir)
@@ -28,8 +29,9 @@ def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifi
     for stem, use_ema in versions:
       variables = step_lib.generator_variables(state, use_ema)
       images, labels = sampling.generate(family, networks.generator, variables, num_samples, seed)
-      report, figures = scoring.evaluate(images, labels, config.dataset, config.data_dir,
-                                         classifier_dir, seed)
+      # Only a label model's labels are classes: an InfoGAN's codes get a report of their own.
+      report, figures = scoring.evaluate(images, labels if family.label_model else None,
+                                         config.dataset, config.data_dir, classifier_dir, seed)
       scoring.write_outputs(report, figures, workdir, stem)
       results[stem] = report
   for name in family.reports:

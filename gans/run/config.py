@@ -9,9 +9,10 @@ import jax
 import ml_collections
 
 from gans.core import data, families, metrics
-from gans.core import losses
+from gans.core import losses, optimizers
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
+from gans.core.families import infogan
 from gans.core.models import dcgan, ppca
 
 PARALLEL_MODES = ('auto',) + step_lib.PARALLEL_MODES
@@ -33,10 +34,12 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   _choose('model', config.model, families.MODELS)
   _choose('dataset', config.dataset, data.DATASETS)
   _choose('loss', config.loss, losses.LOSSES)
+  _choose('penalty', config.penalty, losses.PENALTIES)
   _choose('parallel mode', config.parallel, PARALLEL_MODES)
   _choose('dcgan.transposed_conv', config.dcgan.transposed_conv, dcgan.TRANSPOSED_CONVS)
   _choose('dcgan.conv_input_grad', config.dcgan.conv_input_grad, dcgan.CONV_INPUT_GRADS)
   _choose('conditional.backbone', config.conditional.backbone, families.BACKBONES)
+  _choose('infogan.backbone', config.infogan.backbone, families.BACKBONES)
   for field in ('checkpoint_every_steps', 'log_every_steps', 'num_sample_images'):
     _positive_int(field, config[field])
   if families.uses_section(config, 'ppca'):
@@ -58,12 +61,20 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
                                       and config.eval_num_samples >= metrics.MIN_SAMPLES):
     raise UsageError(f'eval_num_samples must be an integer >= {metrics.MIN_SAMPLES}, got '
                      f'{config.eval_num_samples!r}')
-  if not config.learning_rate > 0:
-    raise UsageError(f'learning_rate must be positive, got {config.learning_rate!r}')
+  _check_optimizers(config)
+  if not (_is_number(config.clip_value) and config.clip_value > 0):
+    raise UsageError(f'clip_value must be positive, got {config.clip_value!r}')
+  if not isinstance(config.spectral_norm, bool):
+    raise UsageError(f'spectral_norm must be true or false, got {config.spectral_norm!r}')
+  for field in ('gradient_penalty_weight', 'penalty_weight'):
+    if not (_is_number(config[field]) and config[field] >= 0):
+      raise UsageError(f'{field} must be >= 0, got {config[field]!r}')
   if not 0 <= config.ema_decay < 1:
     raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
   if families.uses_section(config, 'conditional'):
     _check_conditional(config.conditional)
+  if families.uses_section(config, 'infogan'):
+    _check_infogan(config)
   profile_steps(config)
   if config.checkpoint_every_steps % config.log_every_steps:
     raise UsageError(f'checkpoint_every_steps ({config.checkpoint_every_steps}) must be a multiple '
@@ -81,6 +92,25 @@ def profile_steps(config):
     raise UsageError(f'profile_steps must be A:B with integers 0 <= A < B (a trace of steps A+1 to '
                      f'B), got {text!r}')
   return int(match.group(1)), int(match.group(2))
+
+
+def _check_optimizers(config):
+  """The shared optimiser settings and D's own (None: the shared value)."""
+  _choose('optimizer', config.optimizer, optimizers.OPTIMIZERS)
+  if config.d_optimizer is not None:
+    _choose('d_optimizer', config.d_optimizer, optimizers.OPTIMIZERS)
+  for field in ('learning_rate', 'd_learning_rate'):
+    value = config[field]
+    if value is not None and not (_is_number(value) and value > 0):
+      raise UsageError(f'{field} must be positive, got {value!r}')
+  for field in ('b1', 'b2', 'd_b1', 'd_b2'):
+    value = config[field]
+    if value is not None and not (_is_number(value) and 0 <= value < 1):
+      raise UsageError(f'{field} must be in [0, 1), got {value!r}')
+
+
+def _is_number(value):
+  return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _resolve_ppca(config):
@@ -107,6 +137,22 @@ def _check_conditional(c):
     _positive_int(f'conditional.{field}', c[field])
   if not c.class_loss_weight >= 0:
     raise UsageError(f'conditional.class_loss_weight must be >= 0, got {c.class_loss_weight!r}')
+
+
+def _check_infogan(config):
+  c = config.infogan
+  for field, low, high in (('categories', 2, infogan.MAX_CATEGORIES),
+                           ('continuous', 0, infogan.MAX_CONTINUOUS)):
+    value = c[field]
+    if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+      raise UsageError(f'infogan.{field} must be an integer in [{low}, {high}], got {value!r}')
+  if c.continuous >= config.latent_dim:
+    raise UsageError(f'infogan.continuous ({c.continuous}) must be smaller than latent_dim '
+                     f'({config.latent_dim}): the continuous codes are the first entries of z, '
+                     f'the rest is the noise')
+  for field in ('categorical_weight', 'continuous_weight'):
+    if not (_is_number(c[field]) and c[field] >= 0):
+      raise UsageError(f'infogan.{field} must be >= 0, got {c[field]!r}')
 
 
 def parallel_mode(config) -> str:

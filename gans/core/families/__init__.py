@@ -4,11 +4,12 @@ Adding a GAN: a file in this folder with a subclass of `gan.GAN` overriding what
 one line in FAMILIES naming its class and the config section of its backbone.
 """
 from gans.core import data
-from gans.core.families import acgan, ccgan, cgan, ecgan, gan, ppca
+from gans.core.families import acgan, ccgan, cgan, ecgan, gan, infogan, ppca
 
 UNCONDITIONAL = 'unconditional'  # the backbone is the model itself: 'mlp' or 'dcgan'
 CONDITIONAL = 'conditional'  # the backbone is config.conditional.backbone
 FIXED = 'fixed'  # no backbone section (PPCA)
+INFOGAN = 'infogan'  # the backbone is config.infogan.backbone
 
 # model name -> (family class, where its backbone comes from)
 FAMILIES = {
@@ -18,6 +19,7 @@ FAMILIES = {
     'acgan': (acgan.ACGAN, CONDITIONAL),
     'ccgan': (ccgan.CCGAN, CONDITIONAL),
     'ecgan': (ecgan.ECGAN, CONDITIONAL),
+    'infogan': (infogan.InfoGAN, INFOGAN),
     'ppca': (ppca.PPCA, FIXED),
 }
 MODELS = tuple(FAMILIES)
@@ -28,7 +30,7 @@ def backbone(config):
   """The backbone network (its config section) of the model; None for PPCA."""
   source = FAMILIES[config.model][1]
   return {UNCONDITIONAL: config.model, CONDITIONAL: config.conditional.backbone,
-          FIXED: None}[source]
+          INFOGAN: config.infogan.backbone, FIXED: None}[source]
 
 
 def build(config) -> gan.GAN:
@@ -37,6 +39,8 @@ def build(config) -> gan.GAN:
 
 
 def uses_section(config, section: str) -> bool:
-  """Whether the model's behaviour depends on config.<section> ('conditional', 'ppca')."""
+  """Whether the model's behaviour depends on config.<section> ('conditional', 'infogan',
+  'ppca')."""
   return {'conditional': FAMILIES[config.model][1] == CONDITIONAL,
+          'infogan': FAMILIES[config.model][1] == INFOGAN,
           'ppca': FAMILIES[config.model][1] == FIXED}[section]

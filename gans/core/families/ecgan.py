@@ -1,9 +1,12 @@
 """E-cGAN / IcGAN (Perarnau et al. 2016): the cGAN plus encoders E_z(x) -> z and E_y(x) -> y.
 
-The encoders (each the backbone discriminator without dropout) learn every step to invert that
-step's generated images: mean squared error to z and cross-entropy to y. Evaluation then
-reconstructs real images G(E_z(x), E_y(x)) and swaps their labels G(E_z(x), y').
+The encoders (each the backbone discriminator without dropout or spectral normalisation) learn
+every step to invert that step's generated images: mean squared error to z and cross-entropy to
+y. Evaluation then reconstructs real images G(E_z(x), E_y(x)) and swaps their labels
+G(E_z(x), y').
 """
+import functools
+
 import jax
 import jax.numpy as jnp
 
@@ -18,8 +21,10 @@ class ECGAN(cgan.CGAN):
   def networks(self, axis_name=None) -> gan.Networks:
     networks = super().networks(axis_name)
     _, template = gan.BACKBONES[self.backbone].build(self.config)
-    encoders = conditional.Encoders(template.clone(dropout_rate=0.0, outputs=self.latent_dim),
-                                    template.clone(dropout_rate=0.0, outputs=self.num_classes))
+    # Plain networks: D's spectral normalisation (an adversarial regulariser) is not theirs.
+    plain = functools.partial(template.clone, dropout_rate=0.0, spectral_norm=False)
+    encoders = conditional.Encoders(plain(outputs=self.latent_dim),
+                                    plain(outputs=self.num_classes))
     return networks._replace(auxiliary=encoders)
 
   def update_auxiliary(self, module, state, fake, draws, mean):

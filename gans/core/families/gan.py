@@ -38,7 +38,10 @@ class Networks(NamedTuple):
 
 class GAN:
   """G(z) against D(x) with one real/fake logit."""
-  label_model = False  # G takes a label; samples carry labels
+  # Class-conditional: G takes the dataset's class label, real batches carry labels, and the
+  # samples' labels are classes, so their conditional accuracy means something. (InfoGAN's
+  # categorical code is exported like labels, `sample_labels`, but is none of these.)
+  label_model = False
   samples_from_noise = True  # False: G needs more than noise (CC-GAN in-paints given images)
   closed_form = False  # True: fitted once by the training layer instead of trained by steps
   reports = ()  # names of the reports of gans.evaluation.conditional this family asks for
@@ -126,6 +129,11 @@ class GAN:
   def balanced_labels(self, start, num) -> np.ndarray:
     """Labels start, start + 1, ... modulo K: every class equally often."""
     return ((start + np.arange(num)) % self.num_classes).astype(np.int32)
+
+  def sample_labels(self, start, num):
+    """The `labels` written beside samples numbered from `start` (export, scoring): a label
+    model's classes, cycling; None for a model whose samples carry none."""
+    return self.balanced_labels(start, num) if self.label_model else None
 
   def noise_inputs(self, z, start=0):
     """G's input for noise z, the samples numbered from `start` (labels cycle through classes)."""

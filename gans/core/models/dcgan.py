@@ -8,6 +8,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from gans.core.models import spectral
+
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
 
 
@@ -191,15 +193,18 @@ class Discriminator(nn.Module):
   dropout_rate: float = 0.3
   outputs: int = 1  # 1: one real/fake logit per image, (B,); more: (B, outputs) logits
   conv_input_grad: str = 'plain'
+  spectral_norm: bool = False  # every Conv and the Dense spectrally normalised (`spectral.layer`)
 
   @nn.compact
   def __call__(self, x, *, train):
+    layer = functools.partial(spectral.layer, train=train, spectral_norm=self.spectral_norm)
     for feat in self.features:
-      x = nn.Conv(feat, (self.kernel_size, self.kernel_size), strides=(2, 2), padding='SAME',
-                  conv_general_dilated=CONV_INPUT_GRADS[self.conv_input_grad])(x)
+      x = layer(nn.Conv(feat, (self.kernel_size, self.kernel_size), strides=(2, 2),
+                        padding='SAME',
+                        conv_general_dilated=CONV_INPUT_GRADS[self.conv_input_grad]), x)
       x = nn.leaky_relu(x, self.negative_slope)
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-    x = nn.Dense(self.outputs)(x.reshape((x.shape[0], -1)))
+    x = layer(nn.Dense(self.outputs), x.reshape((x.shape[0], -1)))
     return x[:, 0] if self.outputs == 1 else x
 
 
@@ -208,4 +213,4 @@ def build(config, axis_name=None, discriminator_outputs=1):
   return (Generator(c.generator_features, c.kernel_size, c.negative_slope, axis_name,
                     c.transposed_conv),
           Discriminator(c.discriminator_features, c.kernel_size, c.negative_slope, c.dropout_rate,
-                        discriminator_outputs, c.conv_input_grad))
+                        discriminator_outputs, c.conv_input_grad, config.spectral_norm))

@@ -1,8 +1,11 @@
 """MLP GAN (Goodfellow et al. 2014) with the seed widths: G 100-256-512-1024-784, D 784-1024-512-256-1."""
+import functools
 from typing import Sequence
 
 import flax.linen as nn
 import jax.numpy as jnp
+
+from gans.core.models import spectral
 
 IMAGE_SHAPE = (28, 28, 1)
 
@@ -26,20 +29,23 @@ class Discriminator(nn.Module):
   negative_slope: float = 0.2
   dropout_rate: float = 0.3
   outputs: int = 1  # 1: one real/fake logit per image, (B,); more: (B, outputs) logits
+  spectral_norm: bool = False  # every Dense spectrally normalised (`spectral.layer`)
 
   @nn.compact
   def __call__(self, x, *, train):
+    dense = functools.partial(spectral.layer, train=train, spectral_norm=self.spectral_norm)
     x = x.reshape((x.shape[0], -1))
     for width in self.widths:
-      x = nn.leaky_relu(nn.Dense(width)(x), self.negative_slope)
+      x = nn.leaky_relu(dense(nn.Dense(width), x), self.negative_slope)
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-    x = nn.Dense(self.outputs)(x)
+    x = dense(nn.Dense(self.outputs), x)
     return x[:, 0] if self.outputs == 1 else x
 
 
 def build(config, axis_name=None, discriminator_outputs=1):
-  """G and D from `config.mlp`; `axis_name` is unused (no batch statistics here)."""
+  """G and D from `config.mlp` (and `config.spectral_norm` for D); `axis_name` is unused (no
+  batch statistics here)."""
   del axis_name
   return (Generator(config.mlp.generator_widths, config.mlp.negative_slope),
           Discriminator(config.mlp.discriminator_widths, config.mlp.negative_slope,
-                        config.mlp.dropout_rate, discriminator_outputs))
+                        config.mlp.dropout_rate, discriminator_outputs, config.spectral_norm))

@@ -1,0 +1,16 @@
+"""DRAGAN (Kodali et al. 2017): the seed MLP GAN on MNIST with DRAGAN's penalty, 30 epochs.
+
+Everything but the penalty is mlp_mnist.py's (the seed MLP GAN: non-saturating loss, Adam 2e-4,
+b1 0.5, batch 128, 30 epochs), so the two runs differ only by it, as the reference
+implementation (github.com/kodalinaveen3/DRAGAN) adds it to a plain non-saturating GAN. The
+penalty is the reference's: (||grad D(x^)|| - 1)^2 at x^ = x + a (x_p - x), x_p = x + 0.5 std(x)
+U[0, 1) per pixel, a ~ U[0, 1) per image, weighted by its lambda = 10.
+"""
+from gans.configs import mlp_mnist
+
+
+def get_config():
+  config = mlp_mnist.get_config()
+  config.penalty = 'dragan'
+  config.penalty_weight = 10.0
+  return config

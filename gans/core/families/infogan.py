@@ -1,0 +1,133 @@
+"""InfoGAN (Chen et al. 2016): codes beside the noise, and a head Q(c | x) on D's trunk that
+learns to read them back from the fakes, which G is rewarded for making readable.
+
+- G's input is [noise, continuous codes, onehot(categorical code)]: a categorical code of
+  `infogan.categories` values, uniform, and `infogan.continuous` continuous codes, U[-1, 1].
+  The continuous codes are the first entries of the noise vector z of `latent_dim` normals put
+  through c = erf(z / sqrt 2) = 2 Phi(z) - 1, which is uniform on [-1, 1]; the other entries are
+  the incompressible noise. So whatever samples from a vector of normals (evaluate.py, export,
+  the training monitor) draws the continuous codes from their distribution too.
+- D's last layer has 1 + K + C outputs: the real/fake logit, then Q's K categorical logits and
+  Q's C continuous means: Q shares every layer of D but the last.
+- The mutual-information lower bound, on the fakes, in both updates (D's trains its trunk and Q,
+  G's trains G): the categorical code's cross-entropy, weighted by
+  `infogan.categorical_weight`, and the continuous codes' negative log-likelihood under a
+  unit-variance Gaussian at Q's means (the reference code's fixed standard deviation), summed
+  over the codes, weighted by `infogan.continuous_weight`.
+
+The categorical code cycles through its values when sampling, as a label model's labels do,
+and is exported as `labels`; but it is not a class: real batches carry no labels, and
+evaluate.py scores no conditional accuracy against it. Its own report matches codes to classes
+first ('infogan' in gans.evaluation.conditional).
+"""
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gans.core import losses
+from gans.core.families import gan
+from gans.core.models import conditional
+
+MAX_CATEGORIES = 64  # a grid row each; as many as EMNIST/byclass's 62 classes fit
+MAX_CONTINUOUS = 10
+TRAVERSAL = (-2.0, 2.0)  # the grid's range of each continuous code, beyond its [-1, 1]
+GRID_COLUMNS = 9  # so that the traversals pass through 0
+
+
+def gaussian_nll(means, codes):
+  """Negative log-likelihood of `codes` (B, C) under N(means, 1), summed over the codes,
+  averaged over the batch."""
+  return jnp.mean(jnp.sum(0.5 * (codes - means) ** 2 + 0.5 * math.log(2 * math.pi), axis=-1))
+
+
+class InfoGAN(gan.GAN):
+  reports = ('infogan',)
+
+  def __init__(self, config, backbone, num_classes):
+    super().__init__(config, backbone, num_classes)
+    self.categories = config.infogan.categories
+    self.continuous = config.infogan.continuous
+
+  def discriminator_outputs(self) -> int:
+    return 1 + self.categories + self.continuous
+
+  def networks(self, axis_name=None) -> gan.Networks:
+    networks = super().networks(axis_name)
+    return networks._replace(
+        generator=conditional.ConditionalGenerator(networks.generator, self.categories))
+
+  # ---- the codes
+  def draw(self, key, num) -> dict:
+    z_key, code_key = jax.random.split(key)
+    return {'z': jax.random.normal(z_key, (num, self.latent_dim)),
+            'code': jax.random.randint(code_key, (num,), 0, self.categories)}
+
+  def continuous_codes(self, z):
+    """The continuous codes of noise vectors z: erf of their first entries / sqrt 2."""
+    return jax.scipy.special.erf(z[:, :self.continuous] / math.sqrt(2.0))
+
+  def codes_input(self, noise, continuous, code):
+    """G's input for the incompressible noise, the continuous codes and the categorical code."""
+    return {'z': jnp.concatenate([noise, continuous], axis=-1), 'label': code}
+
+  def generator_input(self, draws, batch):
+    del batch
+    z = draws['z']
+    return self.codes_input(z[:, self.continuous:], self.continuous_codes(z), draws['code'])
+
+  def heads(self, outputs) -> dict:
+    k = self.categories
+    return {'adv': outputs[:, 0], 'code': outputs[:, 1:1 + k], 'continuous': outputs[:, 1 + k:]}
+
+  # ---- the mutual-information terms
+  def information_terms(self, heads, draws):
+    """(weighted sum, categorical cross-entropy, continuous negative log-likelihood) of Q on
+    fakes made with `draws`."""
+    categorical = losses.cross_entropy(heads['code'], draws['code'])
+    continuous = gaussian_nll(heads['continuous'], self.continuous_codes(draws['z']))
+    info = self.config.infogan
+    return (info.categorical_weight * categorical + info.continuous_weight * continuous,
+            categorical, continuous)
+
+  def discriminator_terms(self, real_heads, fake_heads, batch, draws, discriminate):
+    del real_heads, batch, discriminate
+    value, categorical, continuous = self.information_terms(fake_heads, draws)
+    return value, {'d_info_categorical_loss': categorical,
+                   'd_info_continuous_loss': continuous,
+                   'd_info_categorical_accuracy': losses.accuracy(fake_heads['code'],
+                                                                  draws['code'])}
+
+  def generator_terms(self, fake_heads, draws):
+    value, categorical, continuous = self.information_terms(fake_heads, draws)
+    return value, {'g_info_categorical_loss': categorical, 'g_info_continuous_loss': continuous}
+
+  # ---- sampling and pictures
+  def sample_labels(self, start, num):
+    """The categorical codes of the samples numbered from `start`: every value equally often."""
+    return ((start + np.arange(num)) % self.categories).astype(np.int32)
+
+  def noise_inputs(self, z, start=0):
+    return self.codes_input(z[:, self.continuous:], self.continuous_codes(z),
+                            self.sample_labels(start, len(z)))
+
+  def grid_inputs(self, z, images):
+    """One row per categorical value with the same noise down each column (continuous codes 0);
+    then, for each continuous code, one row per categorical value with that code going from
+    -2 to 2 across the columns (the other codes 0, the noise of the first column)."""
+    del images
+    columns = min(GRID_COLUMNS, len(z))
+    noise = jnp.asarray(z)[:columns, self.continuous:]
+    rows = np.repeat(np.arange(self.categories, dtype=np.int32), columns)
+    count = len(rows)
+    noises = [jnp.tile(noise, (self.categories, 1))]
+    continuous = [np.zeros((count, self.continuous), np.float32)]
+    values = np.tile(np.linspace(*TRAVERSAL, columns, dtype=np.float32), self.categories)
+    for i in range(self.continuous):
+      noises.append(jnp.tile(noise[:1], (count, 1)))
+      codes = np.zeros((count, self.continuous), np.float32)
+      codes[:, i] = values
+      continuous.append(codes)
+    return self.codes_input(jnp.concatenate(noises), jnp.asarray(np.concatenate(continuous)),
+                            np.tile(rows, 1 + self.continuous)), columns
