@@ -102,6 +102,8 @@ def test_sigterm_mid_epoch_checkpoints_the_current_step_and_resumes_bitwise(tmp_
            '--config.mlp.discriminator_widths=(32,)', '--config.parallel=jit',
            '--config.checkpoint_every_steps=200', '--config.log_every_steps=10']
   command = [sys.executable, os.path.join(REPO, 'train.py')] + flags
+  reference = str(tmp_path / 'uninterrupted')  # beside the stopped run, to save wall time
+  uninterrupted = subprocess.Popen(command + [f'--workdir={reference}'], stderr=subprocess.DEVNULL)
   workdir = str(tmp_path / 'stopped')
   process = subprocess.Popen(command + [f'--workdir={workdir}'], stderr=subprocess.PIPE, text=True)
   metrics = os.path.join(workdir, 'metrics.jsonl')
@@ -116,8 +118,7 @@ def test_sigterm_mid_epoch_checkpoints_the_current_step_and_resumes_bitwise(tmp_
   assert final_state(workdir)[0] == stopped_at
 
   subprocess.run(command + [f'--workdir={workdir}'], check=True, capture_output=True)
-  reference = str(tmp_path / 'uninterrupted')
-  subprocess.run(command + [f'--workdir={reference}'], check=True, capture_output=True)
+  assert uninterrupted.wait(timeout=240) == 0
   step_a, stopped_state = final_state(workdir)
   step_b, reference_state = final_state(reference)
   assert step_a == step_b == 256
