@@ -99,6 +99,22 @@ def final_state(workdir):
   return checkpoints.read_latest_state(workdir)
 
 
+def assert_resumes_bitwise(tmp_path, make_config):
+  """Trains make_config(...) to step 8 in one go, and to step 4 then 8 in another workdir (calls
+  of 3 fused steps); asserts bitwise-equal final states and returns one of them.
+  `make_config(**overrides)` builds the run's resolved config."""
+  from gans.training import loop  # the top layer: only for the tests that train
+  whole = make_config(steps_per_call=3)
+  loop.train(whole, str(tmp_path / 'whole'))
+  loop.train(make_config(steps_per_call=3, num_steps=4), str(tmp_path / 'parts'))
+  loop.train(whole, str(tmp_path / 'parts'))
+  step_a, a = final_state(tmp_path / 'whole')
+  step_b, b = final_state(tmp_path / 'parts')
+  assert step_a == step_b == 8
+  assert_bitwise_equal(a, b)
+  return a
+
+
 def assert_bitwise_equal(a, b):
   leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
   assert len(leaves_a) == len(leaves_b)

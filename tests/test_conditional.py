@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from conftest import assert_bitwise_equal, final_state, tiny_config, write_mnist_like
-from gans.core import data, families, losses
+from conftest import (assert_bitwise_equal, assert_resumes_bitwise, final_state, tiny_config,
+                      write_mnist_like)
+from gans.core import data, families
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
 from gans.core.families import ccgan
@@ -218,15 +219,8 @@ def test_pmap_and_sharded_on_8_devices_equal_jit(model, backbone):
 
 @pytest.mark.parametrize('model', ['ccgan', 'ecgan'])
 def test_conditional_run_resumes_bitwise_equal(tmp_path, data_dir, model):
-  config = conditional_config(model, data_dir=data_dir, steps_per_call=3)
-  loop.train(config, str(tmp_path / 'whole'))
-  loop.train(conditional_config(model, data_dir=data_dir, steps_per_call=3, num_steps=4),
-                str(tmp_path / 'parts'))
-  loop.train(config, str(tmp_path / 'parts'))
-  step_a, whole = final_state(tmp_path / 'whole')
-  step_b, parts = final_state(tmp_path / 'parts')
-  assert step_a == step_b == 8
-  assert_bitwise_equal(whole, parts)
+  assert_resumes_bitwise(tmp_path,
+                         lambda **more: conditional_config(model, data_dir=data_dir, **more))
 
 
 def test_a_label_run_writes_class_rows_and_exports_labels(tmp_path, data_dir):

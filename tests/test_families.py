@@ -18,7 +18,8 @@ import optax
 import pytest
 import scipy.special
 
-from conftest import assert_bitwise_equal, final_state, tiny_config
+import conftest
+from conftest import assert_bitwise_equal, tiny_config
 from gans.core import families, losses, optimizers
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
@@ -54,17 +55,8 @@ def largest_change(before, after):
 
 
 def assert_resumes_bitwise(tmp_path, data_dir, model='mlp', **overrides):
-  """loop.train to step 8 in one go, and to step 4 then 8: bitwise-equal final states."""
-  whole = configure(model, data_dir, steps_per_call=3, **overrides)
-  loop.train(whole, str(tmp_path / 'whole'))
-  loop.train(configure(model, data_dir, steps_per_call=3, num_steps=4, **overrides),
-             str(tmp_path / 'parts'))
-  loop.train(whole, str(tmp_path / 'parts'))
-  step_a, a = final_state(tmp_path / 'whole')
-  step_b, b = final_state(tmp_path / 'parts')
-  assert step_a == step_b == 8
-  assert_bitwise_equal(a, b)
-  return a
+  return conftest.assert_resumes_bitwise(
+      tmp_path, lambda **more: configure(model, data_dir, **overrides, **more))
 
 
 # ---- two time-scale update rule and the optimiser choice

@@ -18,7 +18,6 @@ from tensorboardX.proto import event_pb2
 
 from conftest import REPO, assert_bitwise_equal, final_state, tiny_config, write_mnist_like
 from gans.core.errors import UsageError
-from gans.run import config as config_lib
 from gans.run import progress as progress_lib
 from gans.training import loop
 

@@ -9,7 +9,6 @@ training split kept there, so the host only dispatches. It runs jitted on one de
 pmapped over the local devices ('pmap'), or jitted over a 1-D device mesh with the batch sharded
 and the state replicated ('sharded'); `Placement` puts arrays where each mode wants them.
 """
-import functools
 from typing import Any, Optional
 
 import flax.struct
