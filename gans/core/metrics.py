@@ -286,20 +286,28 @@ def mode_coverage(predicted_labels, num_classes, min_fraction=0.1):
   }
 
 
+def _pair_counts(row_name, rows, num_rows, column_name, columns, num_columns):
+  """Validated integer (rows, columns) of one length, and the (num_rows, num_columns) counts of
+  each (row, column) pair."""
+  _check_num_classes(num_rows)
+  _check_num_classes(num_columns)
+  rows = _labels(row_name, rows, num_rows)
+  columns = _labels(column_name, columns, num_columns)
+  if rows.shape != columns.shape:
+    raise ValueError(f'{row_name} and {column_name} must have one length, got {rows.size} and '
+                     f'{columns.size}')
+  counts = np.bincount(rows * num_columns + columns, minlength=num_rows * num_columns)
+  return rows, columns, counts.reshape(num_rows, num_columns)
+
+
 def conditional_accuracy(predicted_labels, target_labels, num_classes):
   """How often a class-conditional generator's samples are classified as the class asked for.
 
   Returns accuracy, per_class_accuracy (num_classes,) with NaN for classes never asked for, and
   confusion (num_classes, num_classes) counts with rows = target class, columns = predicted.
   """
-  _check_num_classes(num_classes)
-  predicted = _labels('predicted_labels', predicted_labels, num_classes)
-  target = _labels('target_labels', target_labels, num_classes)
-  if predicted.shape != target.shape:
-    raise ValueError(f'predicted_labels and target_labels must have one length, got '
-                     f'{predicted.size} and {target.size}')
-  confusion = np.bincount(target * num_classes + predicted, minlength=num_classes ** 2)
-  confusion = confusion.reshape(num_classes, num_classes)
+  target, predicted, confusion = _pair_counts('target_labels', target_labels, num_classes,
+                                              'predicted_labels', predicted_labels, num_classes)
   per_target = confusion.sum(axis=1)
   per_class = np.divide(np.diag(confusion), per_target, out=np.full(num_classes, np.nan),
                         where=per_target > 0)
@@ -321,15 +329,8 @@ def matched_accuracy(codes, predicted_labels, num_codes, num_classes):
   -1, per_code_accuracy (num_codes,) (NaN for a code no sample has) and counts
   (num_codes, num_classes) of (code, predicted class).
   """
-  _check_num_classes(num_codes)
-  _check_num_classes(num_classes)
-  codes = _labels('codes', codes, num_codes)
-  predicted = _labels('predicted_labels', predicted_labels, num_classes)
-  if codes.shape != predicted.shape:
-    raise ValueError(f'codes and predicted_labels must have one length, got {codes.size} and '
-                     f'{predicted.size}')
-  counts = np.bincount(codes * num_classes + predicted, minlength=num_codes * num_classes)
-  counts = counts.reshape(num_codes, num_classes)
+  codes, predicted, counts = _pair_counts('codes', codes, num_codes, 'predicted_labels',
+                                          predicted_labels, num_classes)
   rows, cols = scipy.optimize.linear_sum_assignment(counts, maximize=True)
   assignment = np.full(num_codes, -1)
   assignment[rows] = cols
