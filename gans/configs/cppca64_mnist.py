@@ -4,13 +4,10 @@ One PPCA per class, sampled like a cGAN: the closed-form baseline of the conditi
 the seed's "about 64 components", where the component sweep (results/ppca_sweep_mnist) finds sample
 quality levelling off. A fit has no epochs, batches or learning rate.
 """
-from gans.configs import default
+from gans.configs import ppca64_mnist
 
 
 def get_config():
-  config = default.get_config()
-  config.model = 'ppca'
-  config.dataset = 'mnist'
-  config.ppca.components = 64
-  config.ppca.class_conditional = True
+  config = ppca64_mnist.get_config()
+  config.ppca.class_conditional = True  # the same k, one PPCA per class
   return config

@@ -304,11 +304,7 @@ class Placement:
 
   def host(self, tree):
     """One copy of a placed tree, as numpy (state for checkpoints and pictures, metrics)."""
-    if self.mode == 'pmap':
-      tree = jax.tree.map(lambda x: x[0], tree)
-    elif self.mode == 'sharded':
-      tree = jax.tree.map(lambda x: x.addressable_data(0), tree)
-    return jax.device_get(tree)
+    return jax.device_get(self.one_copy(tree))
 
   def one_copy(self, tree):
     """One device's copy of a placed tree, left on the device (for sampling during training)."""

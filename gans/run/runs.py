@@ -36,6 +36,23 @@ def root_keys(seed) -> dict:
   return dict(zip(KEY_NAMES, jax.random.split(jax.random.key(seed), len(KEY_NAMES))))
 
 
+def step_keys(keys) -> dict:
+  """The keys the compiled steps take: their own randomness and the family's extra batches."""
+  return {'train': keys['train'], 'batches': keys['batches']}
+
+
+def grid_noise(config):
+  """The fixed noise of the per-epoch sample grid."""
+  return jax.random.normal(jax.random.split(root_keys(config.seed)['sample'])[0],
+                           (config.num_sample_images, config.latent_dim))
+
+
+def monitor_noise(config):
+  """The fixed noise of the samples `eval_every_steps` scores."""
+  return jax.random.normal(jax.random.split(root_keys(config.seed)['sample'])[1],
+                           (config.eval_num_samples, config.latent_dim))
+
+
 def identity(config) -> dict:
   ident = {field: config[field] for field in IDENTITY_FIELDS}
   backbone = families.backbone(config)

@@ -103,8 +103,7 @@ def _resident_inputs(config, family, placement):
   train_data = placement.put(family.train_data(images, labels, keys['labelled']))
   order = placement.put_order(data.epoch_order(keys['epochs'], 0, TRAIN_IMAGES,
                                                config.batch_size))
-  step_keys = {'train': keys['train'], 'batches': keys['batches']}
-  return placement.put(state), train_data, order, step_keys
+  return placement.put(state), train_data, order, runs.step_keys(keys)
 
 
 def time_train_step(config, num_steps: int, num_devices: int) -> dict:

@@ -7,7 +7,6 @@ format, writer and pictures as a trained run.
 import os
 import time
 
-import jax
 import jax.numpy as jnp
 from absl import logging
 
@@ -49,11 +48,9 @@ def fit(config, family, workdir, images, labels, meta, is_writer) -> dict:
     runs.save(checkpointer, checkpoints.host_tree(state), config, 1, 1)
   finally:
     checkpointer.close()
-  fixed_z = jax.random.normal(jax.random.split(keys['sample'])[0],
-                              (config.num_sample_images, config.latent_dim))
   sampler = step_lib.make_sampler(networks.generator)
   variables = step_lib.generator_variables(state)
-  grid = pictures.Grid(family, fixed_z, data.to_float(images[:8]))
+  grid = pictures.Grid(family, runs.grid_noise(config), data.to_float(images[:8]))
   log.events.add_grid(1, grid.save(lambda inputs: sampler(variables, inputs), workdir, 1, 1))
   log.events.close()
   pictures.save_progress_gif(workdir)

@@ -86,10 +86,8 @@ def train(config, workdir: str) -> dict:
     raise UsageError(f'batch size {config.batch_size} exceeds the {len(images)} training images')
   monitor = None  # made before the workdir is touched: a missing evaluator is refused at once
   if config.eval_every_steps:
-    noise_key = jax.random.split(runs.root_keys(config.seed)['sample'])[1]
-    monitor = scoring.TrainingMonitor(
-        config.dataset, config.data_dir, config.classifier_dir,
-        jax.random.normal(noise_key, (config.eval_num_samples, config.latent_dim)))
+    monitor = scoring.TrainingMonitor(config.dataset, config.data_dir, config.classifier_dir,
+                                      runs.monitor_noise(config))
   is_writer = jax.process_index() == 0
   # One writer per workdir; other processes of a multi-host run write only through orbax.
   with checkpoints.WorkdirLock(workdir) if is_writer else contextlib.nullcontext():
@@ -194,14 +192,11 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
                                       config.to_json_best_effort(indent=1), log.rows,
                                       writers.grid_files(workdir, step))
   sampler = step_lib.make_sampler(networks.generator)
-  grid_key, _ = jax.random.split(keys['sample'])  # the second: the monitor's noise
-  grid = pictures.Grid(family, jax.random.normal(grid_key, (config.num_sample_images,
-                                                            config.latent_dim)),
-                       data.to_float(images[:8]))
+  grid = pictures.Grid(family, runs.grid_noise(config), data.to_float(images[:8]))
   profile = _Profile(config, workdir)
   state = placement.put(state)
   train_data = placement.put(family.train_data(images, labels, keys['labelled']))
-  step_keys = {'train': keys['train'], 'batches': keys['batches']}
+  step_keys = runs.step_keys(keys)
   steps = _Steps(config, family, placement, log, spe, total_steps)
   crossed = lambda every, count: step // every > (step - count) // every
   epoch_seconds = []  # (seconds, steps) of each epoch this process trained in
