@@ -28,7 +28,9 @@ from gans.core.families import gan
 AXIS = 'batch'  # the pmap axis and the mesh axis the batch is split over
 PARALLEL_MODES = ('jit', 'pmap', 'sharded')
 # Keys each step splits from fold_in(train key, step), after the draws of the global batch.
-STEP_KEYS = ('g_dropout', 'd_dropout', 'terms_dropout', 'penalty', 'g_loss_dropout')
+# Split as one partitionable split, so that a key added at the end leaves the others' values.
+STEP_KEYS = ('g_dropout', 'd_dropout', 'terms_dropout', 'penalty', 'g_loss_dropout',
+             'g_terms_dropout')
 
 
 class ModelState(train_state.TrainState):
@@ -71,7 +73,11 @@ def create_state(config, family: gan.GAN, networks: gan.Networks, key) -> GANSta
   g_state = model_state(g_vars, optimizers.generator(config))
   if networks.discriminator is None:  # fitted in closed form (PPCA): no D, no EMA
     return GANState(step=jnp.zeros((), jnp.int32), generator=g_state, discriminator={}, ema={})
-  d_input = family.discriminator_input(batch['image'], family.condition(batch))
+  # D's example is a real pair, whose condition may come from G's side (BiGAN's E(x)).
+  fake = family.fake_images(networks.generator.apply(g_vars, family.generator_input(draws, batch),
+                                                     train=False), draws, batch)
+  (real, real_condition), _ = family.discriminator_pairs(fake, batch, draws)
+  d_input = family.discriminator_input(real, real_condition)
   d_state = model_state(networks.discriminator.init(d_key, d_input, train=False),
                         optimizers.discriminator(config))
   # A copy: the step donates the state, and one buffer cannot be donated twice.
@@ -124,11 +130,10 @@ def _inputs(family, batch, key, step, axis_name):
 
 
 def _discriminator_loss(params, discriminate, family, loss, penalties, batch, draws, fake, keys):
-  """D's loss on the real batch and the fakes: adversarial + the family's terms + penalties."""
-  real, real_condition = batch['image'], family.condition(batch)
+  """D's loss on the real pairs and the fake ones: adversarial + the family's terms + penalties."""
+  (real, real_condition), fake_pair = family.discriminator_pairs(fake, batch, draws)
   # Real and fake go through D as one batch (BatchNorm in D would normalise them jointly).
-  joint = jax.tree.map(lambda r, f: jnp.concatenate([r, f]), (real, real_condition),
-                       (fake, family.condition(draws)))
+  joint = jax.tree.map(lambda r, f: jnp.concatenate([r, f]), (real, real_condition), fake_pair)
   heads, stats = discriminate(params, *joint, keys['d_dropout'])
   real_heads, fake_heads = _halves(heads, len(real))
   adversarial = loss.d_loss(real_heads['adv'], fake_heads['adv'])
@@ -140,15 +145,19 @@ def _discriminator_loss(params, discriminate, family, loss, penalties, batch, dr
                                           jax.random.split(keys['penalty'], len(penalties))):
     mix_key, dropout_key = jax.random.split(key)
     critic = lambda x: discriminate(params, x, real_condition, dropout_key)[0]['adv']
-    terms[name] = penalty(critic, real, fake, mix_key)
+    terms[name] = penalty(critic, real, fake_pair[0], mix_key)
     value += weight * terms[name]
   return value, (real_heads['adv'], fake_heads['adv'], stats, {'d_adv_loss': adversarial, **terms})
 
 
-def _generator_loss(images, discriminate, params, family, loss, draws, key):
-  heads, _ = discriminate(params, images, family.condition(draws), key)
+def _generator_loss(fake, discriminate, params, family, loss, batch, draws, keys):
+  """G's loss as a function of `fake` (G's side of the pairs), through which it is pulled back
+  to G's parameters."""
+  real_pair, fake_pair = family.discriminator_pairs(fake, batch, draws)
+  heads, _ = discriminate(params, *fake_pair, keys['g_loss_dropout'])
   adversarial = loss.g_loss(heads['adv'])
-  value, terms = family.generator_terms(heads, draws)
+  value, terms = family.generator_terms(
+      heads, draws, lambda: discriminate(params, *real_pair, keys['g_terms_dropout'])[0])
   return value + adversarial, {'g_adv_loss': adversarial, **terms}
 
 
@@ -189,7 +198,7 @@ def make_train_step(config, family: gan.GAN, networks: gan.Networks,
     d_grads = mean(d_grads)
     d = d.apply_gradients(grads=d_grads, batch_stats=mean(d_stats))
     (g_loss, g_terms), fake_grads = jax.value_and_grad(_generator_loss, has_aux=True)(
-        fake, discriminate, d.params, family, loss, draws, keys['g_loss_dropout'])
+        fake, discriminate, d.params, family, loss, batch, draws, keys)
 
     def update_generator(g):
       grads = mean(g_vjp(fake_grads)[0])

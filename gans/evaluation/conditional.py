@@ -1,10 +1,11 @@
-"""What only the conditional models can be asked, on the real test split.
+"""The reports only some families can be asked, on the real test split.
 
 - CC-GAN: in-painting of test images (error in the hole, and whether the evaluator classifier
   recognises the in-painted image), and D's semi-supervised test accuracy beside the same
   network trained on the same labelled images alone.
 - E-cGAN / IcGAN: reconstruction x -> G(E_z(x), E_y(x)) and label swap G(E_z(x), y').
 - InfoGAN: how well its categorical code names the dataset's classes, unsupervised.
+- BiGAN: reconstruction x -> G(E(x)) through its encoder.
 """
 import os
 
@@ -212,6 +213,32 @@ def infogan_report(config, family, networks, state, evaluator, num_samples, outp
   return report
 
 
+def bigan_report(config, family, networks, state, evaluator, num_images, output_dir,
+                 seed=0) -> dict:
+  """Reconstruction G(E(x)) of `num_images` test images, as E-cGAN's without its label: the
+  squared error and the evaluator's accuracy on the reconstructions; reconstructions.png."""
+  del family, seed  # reconstruction draws nothing
+  test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
+  originals = data.to_float(test_images[:num_images])
+  labels = test_labels[:num_images]
+  variables = step_lib.generator_variables(state)
+  generator = step_lib.make_sampler(networks.generator)
+  encode = jax.jit(lambda x: networks.generator.apply(variables, x, method='encode'))
+  codes = _batched(encode, originals)
+  rebuilt = _batched(jax.jit(lambda z: generator(variables, z)), codes)
+  report = {
+      'model': 'bigan', 'dataset': config.dataset, 'num_test_images': len(originals),
+      'classifier': {k: evaluator.info[k] for k in ('test_accuracy', 'version')},
+      'reconstruction_mse': float(np.mean((rebuilt - originals) ** 2)),
+      'evaluator_accuracy_reconstructed': _evaluator_accuracy(evaluator, rebuilt, labels),
+      'evaluator_accuracy_original': _evaluator_accuracy(evaluator, originals, labels),
+  }
+  pictures.save_grid(data.to_uint8(np.concatenate([originals[:10], rebuilt[:10]])),
+                     os.path.join(output_dir, 'reconstructions.png'), columns=10,
+                     title='test images (top) and G(E(x))')
+  return report
+
+
 # The extra reports a family names in `reports`: name -> (output stem, report function).
 REPORTS = {'ccgan': ('eval', ccgan_report), 'icgan': ('eval_icgan', ecgan_report),
-           'infogan': ('eval_infogan', infogan_report)}
+           'infogan': ('eval_infogan', infogan_report), 'bigan': ('eval_bigan', bigan_report)}

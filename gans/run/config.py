@@ -75,6 +75,10 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     _check_conditional(config.conditional)
   if families.uses_section(config, 'infogan'):
     _check_infogan(config)
+  allowed_losses = families.build(config).allowed_losses
+  if allowed_losses and config.loss not in allowed_losses:
+    raise UsageError(f'loss {config.loss!r} does not suit a {config.model}; allowed: '
+                     f'{", ".join(allowed_losses)}')
   profile_steps(config)
   if config.checkpoint_every_steps % config.log_every_steps:
     raise UsageError(f'checkpoint_every_steps ({config.checkpoint_every_steps}) must be a multiple '

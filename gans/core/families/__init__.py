@@ -4,12 +4,13 @@ Adding a GAN: a file in this folder with a subclass of `gan.GAN` overriding what
 one line in FAMILIES naming its class and the config section of its backbone.
 """
 from gans.core import data
-from gans.core.families import acgan, ccgan, cgan, ecgan, gan, infogan, ppca
+from gans.core.families import acgan, bigan, ccgan, cgan, ecgan, gan, infogan, ppca
 
 UNCONDITIONAL = 'unconditional'  # the backbone is the model itself: 'mlp' or 'dcgan'
 CONDITIONAL = 'conditional'  # the backbone is config.conditional.backbone
 FIXED = 'fixed'  # no backbone section (PPCA)
 INFOGAN = 'infogan'  # the backbone is config.infogan.backbone
+MLP = 'mlp'  # always the MLP backbone (BiGAN: D takes the code beside the flattened image)
 
 # model name -> (family class, where its backbone comes from)
 FAMILIES = {
@@ -20,6 +21,7 @@ FAMILIES = {
     'ccgan': (ccgan.CCGAN, CONDITIONAL),
     'ecgan': (ecgan.ECGAN, CONDITIONAL),
     'infogan': (infogan.InfoGAN, INFOGAN),
+    'bigan': (bigan.BiGAN, MLP),
     'ppca': (ppca.PPCA, FIXED),
 }
 MODELS = tuple(FAMILIES)
@@ -30,7 +32,7 @@ def backbone(config):
   """The backbone network (its config section) of the model; None for PPCA."""
   source = FAMILIES[config.model][1]
   return {UNCONDITIONAL: config.model, CONDITIONAL: config.conditional.backbone,
-          INFOGAN: config.infogan.backbone, FIXED: None}[source]
+          INFOGAN: config.infogan.backbone, MLP: 'mlp', FIXED: None}[source]
 
 
 def build(config) -> gan.GAN:

@@ -30,6 +30,7 @@ class ACGAN(gan.GAN):
         'd_class_loss': class_loss,
         'd_class_accuracy': losses.accuracy(real_heads['class'], batch['label'])}
 
-  def generator_terms(self, fake_heads, draws):
+  def generator_terms(self, fake_heads, draws, real_heads):
+    del real_heads
     class_loss = losses.cross_entropy(fake_heads['class'], draws['label'])
     return self.config.conditional.class_loss_weight * class_loss, {'g_class_loss': class_loss}

@@ -45,6 +45,7 @@ class GAN:
   samples_from_noise = True  # False: G needs more than noise (CC-GAN in-paints given images)
   closed_form = False  # True: fitted once by the training layer instead of trained by steps
   reports = ()  # names of the reports of gans.evaluation.conditional this family asks for
+  allowed_losses = None  # the config.loss values the family can train with; None: all
 
   def __init__(self, config, backbone: str, num_classes: int):
     self.config, self.backbone, self.num_classes = config, backbone, num_classes
@@ -91,7 +92,9 @@ class GAN:
     return {'z': draws['z'], 'label': draws['label']} if self.label_model else draws['z']
 
   def fake_images(self, generated, draws, batch):
-    """What D sees as fake: G's output, or G's pixels in the real context (CC-GAN)."""
+    """G's side of the step, through which G's loss is differentiated: what D sees as fake (G's
+    output, or G's pixels in the real context: CC-GAN), with anything else G's parameters make
+    (BiGAN: E(x) as well)."""
     del draws, batch
     return generated
 
@@ -99,6 +102,12 @@ class GAN:
     """What D is told beside an image of a batch or of draws: None, or its label (cGAN)."""
     del inputs
     return None
+
+  def discriminator_pairs(self, fake, batch, draws):
+    """((real images, their condition), (fake images, their condition)): what D judges, with
+    `fake` as `fake_images` returned it. A condition is data here (labels); a BiGAN's real
+    condition is E(x), made on G's side."""
+    return (batch['image'], self.condition(batch)), (fake, self.condition(draws))
 
   def discriminator_input(self, images, condition):
     del condition
@@ -114,8 +123,10 @@ class GAN:
     del real_heads, fake_heads, batch, draws, discriminate
     return 0.0, {}
 
-  def generator_terms(self, fake_heads, draws):
-    del fake_heads, draws
+  def generator_terms(self, fake_heads, draws, real_heads):
+    """`real_heads()` runs D in training mode on the real pairs, for a family whose real
+    condition depends on G's parameters (BiGAN); D runs on them only when called."""
+    del fake_heads, draws, real_heads
     return 0.0, {}
 
   # ---- auxiliary network

@@ -99,7 +99,8 @@ class InfoGAN(gan.GAN):
                    'd_info_categorical_accuracy': losses.accuracy(fake_heads['code'],
                                                                   draws['code'])}
 
-  def generator_terms(self, fake_heads, draws):
+  def generator_terms(self, fake_heads, draws, real_heads):
+    del real_heads
     value, categorical, continuous = self.information_terms(fake_heads, draws)
     return value, {'g_info_categorical_loss': categorical, 'g_info_continuous_loss': continuous}
 

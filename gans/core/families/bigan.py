@@ -1,0 +1,45 @@
+"""BiGAN / ALI (Donahue et al. 2017; Dumoulin et al. 2017): G(z) -> x, an encoder E(x) -> z, and
+D on (x, z) pairs, on the MLP backbone.
+
+D learns to tell real pairs (x, E(x)) from fake ones (G(z), z); G and E learn jointly to fool it.
+E is D's backbone network with z's size as output, without dropout or spectral normalisation.
+G and E are one module (`gans.core.models.bigan.GeneratorEncoder`) whose step output is
+{'image': G(z), 'code': E(x)}, so the shared step's one generator update trains both: G's term
+is the run's generator loss on the fake pairs; E's is the same loss on the real pairs with their
+logit negated (E wants D to call them fake; for the logistic losses this is the flipped-label
+cross-entropy of the papers, for hinge and Wasserstein critics minus the critic's value). The
+least-squares loss has no such mirror and is refused. At the optimum E inverts G, so evaluate.py
+reconstructs test images as G(E(x)).
+"""
+from gans.core import losses
+from gans.core.families import gan
+from gans.core.models import bigan
+
+class BiGAN(gan.GAN):
+  reports = ('bigan',)
+  # Generator losses g(logit) for which g(-logit) means "call this pair fake" (see above).
+  allowed_losses = ('non_saturating', 'minimax', 'hinge', 'wasserstein_gp', 'wasserstein_clip')
+
+  def __init__(self, config, backbone, num_classes):
+    super().__init__(config, backbone, num_classes)
+    self.loss = losses.LOSSES[config.loss]
+
+  def networks(self, axis_name=None) -> gan.Networks:
+    generator, discriminator = gan.BACKBONES[self.backbone].build(self.config, axis_name)
+    encoder = discriminator.clone(outputs=self.latent_dim, dropout_rate=0.0, spectral_norm=False)
+    return gan.Networks(bigan.GeneratorEncoder(generator, encoder),
+                        bigan.PairDiscriminator(discriminator))
+
+  def generator_input(self, draws, batch):
+    return {'z': draws['z'], 'image': batch['image']}
+
+  def discriminator_pairs(self, fake, batch, draws):
+    return (batch['image'], fake['code']), (fake['image'], draws['z'])
+
+  def discriminator_input(self, images, condition):
+    return {'image': images, 'code': condition}
+
+  def generator_terms(self, fake_heads, draws, real_heads):
+    del fake_heads, draws
+    encoder_loss = self.loss.g_loss(-real_heads()['adv'])
+    return encoder_loss, {'e_adv_loss': encoder_loss}
