@@ -14,4 +14,5 @@ def get_config():
   config = mlp_mnist.get_config()
   config.model = 'bigan'
   config.latent_dim = 50
+  config.num_epochs = 30
   return config
