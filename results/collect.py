@@ -2,6 +2,7 @@
 experiments; nothing here is typed in.
 
   python results/collect.py --machine "2-core CPU" WORKDIR... [--sweep DIR] [--augmentation DIR]
+      [--earlier PAGE]
 
 Each workdir must hold a finished train.py run, the `eval.json` of `evaluate.py --workdir`, and
 `command.txt` with the commands that made them; an optional `note.txt` is printed under the run. Copies a few epochs' sample grids, the GIF, the
@@ -29,8 +30,11 @@ METRICS = [('classifier_score', 'classifier score ↑', 2), ('frechet_distance',
 COPIED = ['progress.gif', 'losses.png', 'dx_dgz.png', 'fid.png', 'loss_terms.png',
           'encoder_losses.png', 'eval.json', 'eval_class_histogram.png',
           'eval_nearest_neighbours.png', 'eval_confusion.png', 'eval_icgan.json',
-          'reconstructions.png', 'label_swap.png', 'inpainting.png', 'metrics.jsonl',
-          'command.txt']
+          'eval_infogan.json', 'eval_bigan.json', 'infogan_codes.png', 'reconstructions.png',
+          'label_swap.png', 'inpainting.png', 'metrics.jsonl', 'command.txt', 'samples.npz',
+          'samples.png']
+# The reports of gans.evaluation.conditional a run may have beside eval.json.
+REPORTS = ('icgan', 'infogan', 'bigan')
 # (file, caption) of the figures shown under a run, where the run has them.
 FIGURES = [('progress.gif', 'progress'), ('losses.png', 'losses'), ('dx_dgz.png', 'D(x), D(G(z))'),
            ('loss_terms.png', 'loss terms'), ('encoder_losses.png', 'encoder losses'),
@@ -38,6 +42,8 @@ FIGURES = [('progress.gif', 'progress'), ('losses.png', 'losses'), ('dx_dgz.png'
            ('eval_class_histogram.png', 'class histogram'),
            ('eval_nearest_neighbours.png', 'nearest train images'),
            ('eval_confusion.png', 'confusion matrix'), ('inpainting.png', 'in-painting'),
+           ('infogan_codes.png', 'a row per categorical code value'),
+           ('samples.png', 'exported samples (samples.npz)'),
            ('reconstructions.png', 'reconstructions'), ('label_swap.png', 'label swap')]
 CCGAN = [('hole_mse', 'hole MSE ↓'), ('mean_image_fill_hole_mse', 'hole MSE of the mean image'),
          ('evaluator_accuracy_inpainted', 'evaluator acc. in-painted'),
@@ -73,8 +79,10 @@ def collect_run(workdir, out_dir):
     shutil.copy(grids[i], os.path.join(target, grid_names[-1]))
   with open(os.path.join(workdir, 'eval.json')) as f:
     report = json.load(f)
-  icgan_path = os.path.join(workdir, 'eval_icgan.json')
-  icgan = json.load(open(icgan_path)) if os.path.exists(icgan_path) else None
+  extra = {}
+  for stem in REPORTS:
+    path = os.path.join(workdir, f'eval_{stem}.json')
+    extra[stem] = json.load(open(path)) if os.path.exists(path) else None
   with open(os.path.join(workdir, 'command.txt')) as f:
     commands = f.read().strip()
   note_path = os.path.join(workdir, 'note.txt')
@@ -84,7 +92,7 @@ def collect_run(workdir, out_dir):
           'fit': fitted, 'config': run_config(workdir),
           'seconds_per_epoch': (float(np.median([r['seconds_per_epoch'] for r in epochs]))
                                 if epochs else None),
-          'grids': grid_names, 'note': note, 'icgan': icgan,
+          'grids': grid_names, 'note': note, **extra,
           'figures': [(f, c) for f, c in FIGURES if os.path.exists(os.path.join(target, f))]}
 
 
@@ -110,13 +118,19 @@ def metric_cells(report):
           for key, _, d in METRICS]
 
 
-def write_readme(runs, machine, out_dir):
+def earlier_lines(pages):
+  return [f'Runs made by earlier versions of the code and not re-made yet on this one: '
+          + ', '.join(f'[{p}]({p})' for p in pages) + '.', ''] if pages else []
+
+
+def write_readme(runs, machine, out_dir, earlier=()):
   lines = ['# Results', '',
            'Every figure and number here comes from a real run on real data, made by the commands '
            f'shown under each run, on {machine}. Built by `python results/collect.py` from the '
            'workdirs. Each metric is printed as **samples / real reference**: the reference is '
            'the same number of real *train* images scored by the same code against the real test '
            'split (see the Evaluate section of the top-level README for the metrics).', '',
+           *earlier_lines(earlier),
            '| run | epochs | s/epoch (median) | evaluator test acc. | '
            + ' | '.join(label for _, label, _ in METRICS) + ' |',
            '|' + '---|' * (4 + len(METRICS))]
@@ -149,16 +163,30 @@ def write_readme(runs, machine, out_dir):
                    f'{semi["supervised_only_test_accuracy"]:.4f} |')
     lines += ['', f'On {inpainters[0]["report"]["num_test_images"]:,} test images (in-painting) '
               'and the whole test split (classification).', '']
-  inverters = [run for run in runs if run['icgan']]
+  inverters = [(run, run['icgan'] or run['bigan']) for run in runs
+               if run['icgan'] or run['bigan']]
   if inverters:
-    lines += ['## E-cGAN / IcGAN: reconstruction and label swap', '',
-              'Real test images x encoded by E_z and E_y and regenerated, G(E_z(x), E_y(x)); '
-              'label swap: G(E_z(x), y\') with y\' the class after the true one.', '',
+    lines += ['## Encoders: reconstruction (E-cGAN / IcGAN, BiGAN) and label swap', '',
+              'Real test images x encoded and regenerated: G(E_z(x), E_y(x)) by an E-cGAN, '
+              'G(E(x)) by a BiGAN; label swap (E-cGAN): G(E_z(x), y\') with y\' the class after '
+              'the true one.', '',
               '| run | ' + ' | '.join(l for _, l in ICGAN) + ' |', '|' + '---|' * (1 + len(ICGAN))]
-    for run in inverters:
-      lines.append(f'| [{run["name"]}](#{run["name"]}) | '
-                   + ' | '.join(cell(run['icgan'][k], 4) for k, _ in ICGAN) + ' |')
-    lines += ['', f'On {inverters[0]["icgan"]["num_test_images"]:,} test images.', '']
+    for run, report in inverters:
+      lines.append(f'| [{run["name"]}](#{run["name"]}) | ' + ' | '.join(
+          cell(report[k], 4) if k in report else '–' for k, _ in ICGAN) + ' |')
+    lines += ['', f'On {inverters[0][1]["num_test_images"]:,} test images.', '']
+  coders = [run for run in runs if run['infogan']]
+  if coders:
+    lines += ['## InfoGAN: what the categorical code names', '',
+              'The evaluator\'s predicted class of samples drawn with each code value, after the '
+              'best one-to-one matching of code values to classes; chance: the same matching '
+              'with the codes shuffled.', '',
+              '| run | code values | code accuracy ↑ | chance |', '|---|---|---|---|']
+    for run in coders:
+      info = run['infogan']
+      lines.append(f'| [{run["name"]}](#{run["name"]}) | {info["categories"]} | '
+                   f'{info["code_accuracy"]:.4f} | {info["chance_accuracy"]:.4f} |')
+    lines += ['', f'On {coders[0]["infogan"]["num_samples"]:,} samples.', '']
   for run in runs:
     name = run['name']
     lines += [f'## {name}', '', '```bash', run['commands'], '```', '']
@@ -176,19 +204,33 @@ REPORT_METRICS = ['classifier_score', 'frechet_distance', 'kid', 'precision', 'r
                   'coverage', 'conditional_accuracy']
 
 
+LOSS_LABELS = {'minimax': 'minimax loss', 'least_squares': 'least-squares loss',
+               'hinge': 'hinge loss', 'wasserstein_gp': 'WGAN-GP',
+               'wasserstein_clip': 'WGAN (weight clipping)'}
+
+
 def model_label(config) -> str:
   model = config['model']
   if model == 'ppca':
     kind = 'class-conditional PPCA' if config['ppca']['class_conditional'] else 'PPCA'
     return f'{kind}, k = {config["ppca"]["components"]}'
   names = {'mlp': 'MLP GAN', 'dcgan': 'DCGAN', 'cgan': 'cGAN', 'acgan': 'AC-GAN',
-           'ecgan': 'E-cGAN', 'ccgan': 'CC-GAN'}
+           'ecgan': 'E-cGAN', 'ccgan': 'CC-GAN', 'infogan': 'InfoGAN', 'bigan': 'BiGAN'}
   label = names[model]
   if model in ('cgan', 'acgan', 'ecgan', 'ccgan'):
     label += f' ({config["conditional"]["backbone"]} backbone)'
+  if model == 'infogan':
+    label += f' ({config["infogan"]["backbone"]} backbone)'
   if model == 'ccgan':
     label += f', {config["conditional"]["num_labelled"]} labels'
-  return label
+  # What the run adds to the family's plain recipe (fields a run of the first version lacks are
+  # at their defaults).
+  extras = [LOSS_LABELS.get(config['loss'], '')]
+  extras.append('spectral norm' if config.get('spectral_norm') else '')
+  penalty = config.get('penalty', 'none')
+  extras.append(f'{penalty.upper()} penalty' if penalty != 'none' else '')
+  extras.append(f'EMA {config["ema_decay"]}' if config.get('ema_decay') else '')
+  return ', '.join([label] + [e for e in extras if e])
 
 
 def collect_experiment(folder, out_dir, kind):
@@ -213,7 +255,7 @@ def collect_experiment(folder, out_dir, kind):
           'plot': f'{kind}_{dataset}/{stem}.png'}
 
 
-def write_report(runs, sweeps, grids, machine, out_dir):
+def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
   """REPORT.md: a page per dataset comparing every model, then the PPCA sweep and the
   augmentation grid."""
   datasets = [d for d in DATASET_TITLES if any(r['config']['dataset'] == d for r in runs)]
@@ -222,7 +264,8 @@ def write_report(runs, sweeps, grids, machine, out_dir):
            '`python results/collect.py` from the workdirs; each run\'s train and evaluate '
            'commands, its sample grids at several epochs, GIF, curves and evaluation figures are '
            'in [results/README.md](README.md) under the run\'s name. Metrics are **samples / '
-           'real reference** (the same number of real train images through the same code).', '']
+           'real reference** (the same number of real train images through the same code).', '',
+           *earlier_lines(earlier)]
   lines += ['Pages: ' + ', '.join(f'[{DATASET_TITLES[d]}](#{DATASET_TITLES[d].lower()})'
                                    for d in datasets), '']
   for dataset in datasets:
@@ -258,6 +301,18 @@ def write_report(runs, sweeps, grids, machine, out_dir):
                      f'recognises {icgan["evaluator_accuracy_reconstructed"]:.4f} of '
                      f'reconstructions (originals {icgan["evaluator_accuracy_original"]:.4f}) and '
                      f'agrees with the swapped label on {icgan["evaluator_agreement_swapped"]:.4f}.')
+      if run['bigan']:
+        bigan = run['bigan']
+        lines.append(f'- {model_label(run["config"])} ([{run["name"]}](README.md#{run["name"]})): '
+                     f'reconstruction G(E(x)) MSE {bigan["reconstruction_mse"]:.4f}, the evaluator '
+                     f'recognises {bigan["evaluator_accuracy_reconstructed"]:.4f} of '
+                     f'reconstructions (originals {bigan["evaluator_accuracy_original"]:.4f}).')
+      if run['infogan']:
+        info = run['infogan']
+        lines.append(f'- {model_label(run["config"])} ([{run["name"]}](README.md#{run["name"]})): '
+                     f'its {info["categories"]}-valued code names the evaluator\'s class of '
+                     f'{info["code_accuracy"]:.4f} of samples after matching codes to classes '
+                     f'(chance {info["chance_accuracy"]:.4f}).')
     lines += ['', '### Samples (last epoch)', '', '| ' + ' | '.join(
         model_label(r['config']) for r in ours) + ' |', '|' + '---|' * len(ours),
               '| ' + ' | '.join(f'![{r["name"]}]({r["name"]}/{r["grids"][-1]})' for r in ours)
@@ -281,14 +336,17 @@ def main():
   parser.add_argument('--out', default=os.path.dirname(os.path.abspath(__file__)))
   parser.add_argument('--sweep', action='append', default=[],
                       help='output_dir of a `python -m gans.tools.ppca_sweep` (with command.txt)')
+  parser.add_argument('--earlier', action='append', default=[],
+                      help='a page in --out of earlier runs not re-made yet, linked from both '
+                           'pages')
   parser.add_argument('--augmentation', action='append', default=[],
                       help='output_dir of a `python -m gans.tools.augmentation` (with command.txt)')
   args = parser.parse_args()
   runs = [collect_run(w, args.out) for w in args.workdirs]
-  write_readme(runs, args.machine, args.out)
+  write_readme(runs, args.machine, args.out, args.earlier)
   sweeps = [collect_experiment(d, args.out, 'ppca_sweep') for d in args.sweep]
   grids = [collect_experiment(d, args.out, 'augmentation') for d in args.augmentation]
-  write_report(runs, sweeps, grids, args.machine, args.out)
+  write_report(runs, sweeps, grids, args.machine, args.out, args.earlier)
 
 
 if __name__ == '__main__':

@@ -14,7 +14,8 @@ from conftest import REPO, tiny_config, train_evaluator, write_mnist_like
 from gans.core.errors import UsageError
 from gans.evaluation import classifier, scoring
 from gans.evaluation import workdir as workdir_lib
-from gans.run import datasets
+from gans.core import data
+from gans.run import datasets, runs
 from gans.training import loop
 
 SHIPPED = classifier.SHIPPED  # before conftest points it elsewhere for every test
@@ -294,3 +295,27 @@ def test_an_infogan_is_scored_without_conditional_accuracy_and_on_its_code(tmp_p
   assert json.load(open(os.path.join(workdir, 'eval_infogan.json'))) == info
   assert os.path.getsize(os.path.join(workdir, 'infogan_codes.png')) > 0
   assert 'code_accuracy' in scoring.format_report(info)
+
+
+def test_a_bigan_is_scored_and_reconstructs_through_its_encoder(tmp_path, small_data,
+                                                               classifier_dir):
+  workdir = str(tmp_path / 'run')
+  loop.train(tiny_config('bigan', small_data), workdir)
+  reports = workdir_lib.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
+                                        classifier_dir=classifier_dir)
+  assert set(reports) == {'eval', 'eval_bigan'}
+  assert 'conditional_accuracy' not in reports['eval']['samples']
+  report = reports['eval_bigan']
+  # the reconstruction error, computed here from the checkpoint without the report's code
+  _, _, networks, state = runs.load(workdir)
+  images, _ = datasets.load_split('mnist', 'test', small_data)
+  x = data.to_float(images[:100])
+  variables = {'params': state.generator.params}
+  rebuilt = networks.generator.apply(
+      variables, networks.generator.apply(variables, x, method='encode'), train=False)
+  assert report['num_test_images'] == len(x)
+  np.testing.assert_allclose(report['reconstruction_mse'], np.mean((rebuilt - x) ** 2),
+                             rtol=1e-5)
+  assert 0 <= report['evaluator_accuracy_reconstructed'] <= 1
+  assert json.load(open(os.path.join(workdir, 'eval_bigan.json'))) == report
+  assert os.path.getsize(os.path.join(workdir, 'reconstructions.png')) > 0

@@ -1,9 +1,10 @@
 """The classic GANs on the shared step: two time-scale learning rates and the optimiser choice,
-WGAN with weight clipping, the DRAGAN and R1 penalties, spectral normalisation and InfoGAN.
+WGAN with weight clipping, the DRAGAN and R1 penalties, spectral normalisation, InfoGAN and
+BiGAN / ALI.
 
 Each against hand-computed values on tiny inputs, what one step changes, pmap == jit ==
 sharded, bitwise-exact resume, the experiment configs, and the refusal of bad settings. (The
-InfoGAN report: tests/test_evaluation.py; the matching of codes to classes:
+InfoGAN and BiGAN reports: tests/test_evaluation.py; the matching of codes to classes:
 tests/test_metrics.py.)"""
 import importlib
 import json
@@ -493,9 +494,77 @@ def test_infogan_exports_its_codes_as_labels_and_draws_its_grid(tmp_path, data_d
     np.testing.assert_array_equal(npz['labels'], np.arange(25) % 10)
 
 
+# ---- BiGAN / ALI
+
+def bigan_config(data_dir=None, **overrides):
+  return configure('bigan', data_dir, **{'mlp.dropout_rate': 0.0, **overrides})
+
+
+@pytest.mark.parametrize('loss, expected', [
+    ('non_saturating', lambda l: np.mean(np.log1p(np.exp(l)))),  # -log(1 - sigmoid): "fake"
+    ('minimax', lambda l: np.mean(np.log(scipy.special.expit(l)))),  # log D, minimised
+    ('hinge', np.mean), ('wasserstein_gp', np.mean), ('wasserstein_clip', np.mean)])
+def test_bigan_encoder_loss_against_hand_computed_values(loss, expected):
+  logits = np.array([-1.5, 0.2, 2.0], np.float32)
+  family = families.build(bigan_config(loss=loss))
+  value, terms = family.generator_terms(None, None, lambda: {'adv': jnp.asarray(logits)})
+  np.testing.assert_allclose(value, expected(logits), rtol=1e-5)
+  assert terms == {'e_adv_loss': value}
+
+
+def test_a_bigan_step_judges_the_pairs_and_trains_g_and_e_jointly():
+  config = bigan_config()
+  family, networks, state, _, _ = setup(config)
+  x = jax.random.uniform(jax.random.key(1), (16, 28, 28, 1)) * 2 - 1
+  new, metrics = jax.jit(step_lib.make_train_step(config, family, networks))(
+      copy(state), {'image': x}, KEY)
+  # the step's noise, drawn as every unconditional family draws it
+  z = jax.random.normal(jax.random.split(jax.random.fold_in(KEY, 0))[0], (16, 8))
+  g = lambda params: networks.generator.apply({'params': params}, {'z': z, 'image': x},
+                                              train=False)
+  d = lambda params, images, code: networks.discriminator.apply(
+      {'params': params}, {'image': images, 'code': code}, train=False)
+  before = g(state.generator.params)
+  real_logits = d(state.discriminator.params, x, before['code'])
+  fake_logits = d(state.discriminator.params, before['image'], z)
+  np.testing.assert_allclose(metrics['d_adv_loss'],
+                             np.mean(np.log1p(np.exp(-real_logits)))
+                             + np.mean(np.log1p(np.exp(fake_logits))), rtol=1e-5)
+  # G's and E's terms against the updated D
+  d_params = new.discriminator.params
+  np.testing.assert_allclose(metrics['e_adv_loss'], np.mean(np.log1p(np.exp(
+      d(d_params, x, before['code'])))), rtol=1e-5)
+  np.testing.assert_allclose(metrics['g_adv_loss'], np.mean(np.log1p(np.exp(
+      -d(d_params, before['image'], z)))), rtol=1e-5)
+  np.testing.assert_allclose(metrics['g_loss'], metrics['g_adv_loss'] + metrics['e_adv_loss'],
+                             rtol=1e-6)
+  assert set(state.generator.params) == {'generator', 'encoder'}
+  for name in ('generator', 'encoder'):  # one update moves every weight of G and of E
+    changed = jax.tree.map(lambda a, b: bool(jnp.any(a != b)), state.generator.params[name],
+                           new.generator.params[name])
+    assert all(jax.tree.leaves(changed)), name
+  assert largest_change(state.discriminator.params, d_params) > 0
+
+
+def test_bigan_samples_from_noise_alone_and_encodes_to_the_latent():
+  config = bigan_config()
+  family, networks, state, _, _ = setup(config)
+  z = jax.random.normal(jax.random.key(3), (5, 8))
+  variables = step_lib.generator_variables(state)
+  images = step_lib.make_sampler(networks.generator)(variables, family.noise_inputs(z))
+  assert images.shape == (5, 28, 28, 1) and family.sample_labels(0, 5) is None
+  codes = networks.generator.apply(variables, images, method='encode')
+  assert codes.shape == (5, 8)
+
+
+def test_bigan_runs_agree_across_modes_and_resume_bitwise(tmp_path, data_dir):
+  assert_modes_agree(bigan_config())
+  assert_resumes_bitwise(tmp_path, data_dir, 'bigan')
+
+
 # ---- the experiment configs
 
-CONFIGS = ['wgan', 'dragan', 'r1', 'sngan', 'infogan']
+CONFIGS = ['wgan', 'dragan', 'r1', 'sngan', 'infogan', 'bigan']
 
 
 @pytest.mark.parametrize('name', CONFIGS)
@@ -555,6 +624,9 @@ def test_a_run_saved_before_these_fields_resumes_under_the_defaults(model):
      "unknown infogan.backbone 'resnet'; allowed: mlp, dcgan"),
     ({'model': 'infogan', 'infogan.continuous_weight': -0.5},
      'infogan.continuous_weight must be >= 0, got -0.5'),
+    ({'model': 'bigan', 'loss': 'least_squares'},
+     "loss 'least_squares' does not suit a bigan; allowed: non_saturating, minimax, hinge, "
+     'wasserstein_gp, wasserstein_clip'),
 ])
 def test_bad_settings_are_refused_with_one_line(overrides, message):
   with pytest.raises(UsageError, match=re.escape(message)):
