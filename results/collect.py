@@ -112,6 +112,14 @@ def timing(run):
   return f'{run["seconds_per_epoch"]:.2f}'
 
 
+def epochs_cell(run):
+  """'trained / asked for' (the config's num_epochs), or '–' for a closed-form fit."""
+  if run['fit']:
+    return '–'
+  asked = run['config'].get('num_epochs') if run['config'].get('num_steps') is None else None
+  return f'{run["epochs"]} / {asked}' if asked else str(run['epochs'])
+
+
 def metric_cells(report):
   samples, real = report['samples'], report['real']
   return [f'{cell(samples[key], d)} / {cell(real[key], d)}' if key in samples else '–'
@@ -129,14 +137,15 @@ def write_readme(runs, machine, out_dir, earlier=()):
            f'shown under each run, on {machine}. Built by `python results/collect.py` from the '
            'workdirs. Each metric is printed as **samples / real reference**: the reference is '
            'the same number of real *train* images scored by the same code against the real test '
-           'split (see the Evaluate section of the top-level README for the metrics).', '',
+           'split (see the Evaluate section of the top-level README for the metrics). Epochs: '
+           'trained / asked for by the run\'s config.', '',
            *earlier_lines(earlier),
            '| run | epochs | s/epoch (median) | evaluator test acc. | '
            + ' | '.join(label for _, label, _ in METRICS) + ' |',
            '|' + '---|' * (4 + len(METRICS))]
   sampled = [run for run in runs if 'samples' in run['report']]
   for run in sampled:
-    lines.append(f'| [{run["name"]}](#{run["name"]}) | {run["epochs"] or "–"} | {timing(run)} | '
+    lines.append(f'| [{run["name"]}](#{run["name"]}) | {epochs_cell(run)} | {timing(run)} | '
                  f'{run["report"]["classifier"]["test_accuracy"]:.4f} | '
                  + ' | '.join(metric_cells(run['report'])) + ' |')
   lines += ['', f'Metrics on {sampled[0]["report"]["num_samples"]:,} samples per run (a label '
@@ -266,8 +275,9 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
            'in [results/README.md](README.md) under the run\'s name. Metrics are **samples / '
            'real reference** (the same number of real train images through the same code). '
            'Seconds per epoch are this machine\'s; for scale, seed 001 of this project reported '
-           '4.56 s and 26.3 s per epoch on a GPU. Each run\'s note in the README says whether it '
-           'trained the full length its config asks for.', '',
+           '4.56 s and 26.3 s per epoch on a GPU. Epochs: trained / asked for by the run\'s '
+           'config; a run short of its config\'s length is extended by running its command '
+           'again, which resumes it.', '',
            *earlier_lines(earlier)]
   lines += ['Pages: ' + ', '.join(f'[{DATASET_TITLES[d]}](#{DATASET_TITLES[d].lower()})'
                                    for d in datasets), '']
@@ -283,7 +293,7 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
       cells = [c for (key, _, _), c in zip(METRICS, metric_cells(run['report']))
                if key in REPORT_METRICS]
       lines.append(f'| {model_label(run["config"])} | [{run["name"]}](README.md#{run["name"]}) | '
-                   f'{run["epochs"] or "–"} | {timing(run)} | ' + ' | '.join(cells) + ' |')
+                   f'{epochs_cell(run)} | {timing(run)} | ' + ' | '.join(cells) + ' |')
     lines += ['', 'Conditional accuracy: how often the evaluator names the class asked for '
               '(label models only). An E-cGAN row scores its cGAN generator, trained beside the '
               'encoders; CC-GAN in-paints given images and is scored below.', '']
