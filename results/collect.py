@@ -264,6 +264,36 @@ def collect_experiment(folder, out_dir, kind):
           'plot': f'{kind}_{dataset}/{stem}.png'}
 
 
+def findings(run):
+  """What a run's reports beyond eval.json say, a sentence each."""
+  out = []
+  if 'inpainting' in run['report']:
+    paint, semi = run['report']['inpainting'], run['report']['semi_supervised']
+    out.append(f'D as a classifier {semi["ccgan_test_accuracy"]:.4f} on the test split vs '
+               f'{semi["supervised_only_test_accuracy"]:.4f} for the same network trained on the '
+               f'{semi["num_labelled"]} labelled images alone; in-painted test images are '
+               f'recognised {paint["evaluator_accuracy_inpainted"]:.4f} (masked '
+               f'{paint["evaluator_accuracy_masked"]:.4f}, originals '
+               f'{paint["evaluator_accuracy_original"]:.4f}).')
+  if run['icgan']:
+    icgan = run['icgan']
+    out.append(f'reconstruction MSE {icgan["reconstruction_mse"]:.4f}, the evaluator recognises '
+               f'{icgan["evaluator_accuracy_reconstructed"]:.4f} of reconstructions (originals '
+               f'{icgan["evaluator_accuracy_original"]:.4f}) and agrees with the swapped label on '
+               f'{icgan["evaluator_agreement_swapped"]:.4f}.')
+  if run['bigan']:
+    bigan = run['bigan']
+    out.append(f'reconstruction G(E(x)) MSE {bigan["reconstruction_mse"]:.4f}, the evaluator '
+               f'recognises {bigan["evaluator_accuracy_reconstructed"]:.4f} of reconstructions '
+               f'(originals {bigan["evaluator_accuracy_original"]:.4f}).')
+  if run['infogan']:
+    info = run['infogan']
+    out.append(f'its {info["categories"]}-valued code names the evaluator\'s class of '
+               f'{info["code_accuracy"]:.4f} of samples after matching codes to classes (chance '
+               f'{info["chance_accuracy"]:.4f}).')
+  return out
+
+
 def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
   """REPORT.md: a page per dataset comparing every model, then the PPCA sweep and the
   augmentation grid."""
@@ -298,34 +328,8 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
               '(label models only). An E-cGAN row scores its cGAN generator, trained beside the '
               'encoders; CC-GAN in-paints given images and is scored below.', '']
     for run in ours:
-      if 'inpainting' in run['report']:
-        paint, semi = run['report']['inpainting'], run['report']['semi_supervised']
-        lines.append(f'- {model_label(run["config"])} ([{run["name"]}](README.md#{run["name"]})): '
-                     f'D as a classifier {semi["ccgan_test_accuracy"]:.4f} on the test split vs '
-                     f'{semi["supervised_only_test_accuracy"]:.4f} for the same network trained on '
-                     f'the {semi["num_labelled"]} labelled images alone; in-painted test images '
-                     f'are recognised {paint["evaluator_accuracy_inpainted"]:.4f} (masked '
-                     f'{paint["evaluator_accuracy_masked"]:.4f}, originals '
-                     f'{paint["evaluator_accuracy_original"]:.4f}).')
-      if run['icgan']:
-        icgan = run['icgan']
-        lines.append(f'- {model_label(run["config"])} ([{run["name"]}](README.md#{run["name"]})): '
-                     f'reconstruction MSE {icgan["reconstruction_mse"]:.4f}, the evaluator '
-                     f'recognises {icgan["evaluator_accuracy_reconstructed"]:.4f} of '
-                     f'reconstructions (originals {icgan["evaluator_accuracy_original"]:.4f}) and '
-                     f'agrees with the swapped label on {icgan["evaluator_agreement_swapped"]:.4f}.')
-      if run['bigan']:
-        bigan = run['bigan']
-        lines.append(f'- {model_label(run["config"])} ([{run["name"]}](README.md#{run["name"]})): '
-                     f'reconstruction G(E(x)) MSE {bigan["reconstruction_mse"]:.4f}, the evaluator '
-                     f'recognises {bigan["evaluator_accuracy_reconstructed"]:.4f} of '
-                     f'reconstructions (originals {bigan["evaluator_accuracy_original"]:.4f}).')
-      if run['infogan']:
-        info = run['infogan']
-        lines.append(f'- {model_label(run["config"])} ([{run["name"]}](README.md#{run["name"]})): '
-                     f'its {info["categories"]}-valued code names the evaluator\'s class of '
-                     f'{info["code_accuracy"]:.4f} of samples after matching codes to classes '
-                     f'(chance {info["chance_accuracy"]:.4f}).')
+      link = f'[{run["name"]}](README.md#{run["name"]})'
+      lines += [f'- {model_label(run["config"])} ({link}): {finding}' for finding in findings(run)]
     lines += ['', '### Samples (last epoch)', '', '| ' + ' | '.join(
         model_label(r['config']) for r in ours) + ' |', '|' + '---|' * len(ours),
               '| ' + ' | '.join(f'![{r["name"]}]({r["name"]}/{r["grids"][-1]})' for r in ours)

@@ -260,13 +260,16 @@ def test_a_ccgan_is_scored_on_in_painting_and_semi_supervised_accuracy(tmp_path,
   assert 'semi_supervised:' in scoring.format_report(report)
 
 
-def test_an_ecgan_is_scored_as_a_cgan_and_on_reconstruction(tmp_path, small_data, classifier_dir):
+def train_and_score(tmp_path, model, data_dir, classifier_dir, num_samples):
+  """(workdir, evaluate_workdir's reports) of a tiny run of `model`."""
   workdir = str(tmp_path / 'run')
-  config = tiny_config('mlp', small_data)
-  config.model = 'ecgan'
-  loop.train(config, workdir)
-  reports = workdir_lib.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
-                                        classifier_dir=classifier_dir)
+  loop.train(tiny_config(model, data_dir), workdir)
+  return workdir, workdir_lib.evaluate_workdir(workdir, num_samples=num_samples,
+                                               data_dir=data_dir, classifier_dir=classifier_dir)
+
+
+def test_an_ecgan_is_scored_as_a_cgan_and_on_reconstruction(tmp_path, small_data, classifier_dir):
+  workdir, reports = train_and_score(tmp_path, 'ecgan', small_data, classifier_dir, 100)
   assert set(reports) == {'eval', 'eval_icgan'}
   assert 0 <= reports['eval']['samples']['conditional_accuracy'] <= 1  # labels were exported
   assert 'conditional_accuracy' in reports['eval']['real']  # real images with their labels
@@ -278,10 +281,7 @@ def test_an_ecgan_is_scored_as_a_cgan_and_on_reconstruction(tmp_path, small_data
 
 def test_an_infogan_is_scored_without_conditional_accuracy_and_on_its_code(tmp_path, small_data,
                                                                           classifier_dir):
-  workdir = str(tmp_path / 'run')
-  loop.train(tiny_config('infogan', small_data), workdir)
-  reports = workdir_lib.evaluate_workdir(workdir, num_samples=120, data_dir=small_data,
-                                        classifier_dir=classifier_dir)
+  workdir, reports = train_and_score(tmp_path, 'infogan', small_data, classifier_dir, 120)
   assert set(reports) == {'eval', 'eval_infogan'}
   # its codes are not classes: no conditional accuracy, no confusion matrix
   assert 'conditional_accuracy' not in reports['eval']['samples']
@@ -299,10 +299,7 @@ def test_an_infogan_is_scored_without_conditional_accuracy_and_on_its_code(tmp_p
 
 def test_a_bigan_is_scored_and_reconstructs_through_its_encoder(tmp_path, small_data,
                                                                classifier_dir):
-  workdir = str(tmp_path / 'run')
-  loop.train(tiny_config('bigan', small_data), workdir)
-  reports = workdir_lib.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
-                                        classifier_dir=classifier_dir)
+  workdir, reports = train_and_score(tmp_path, 'bigan', small_data, classifier_dir, 100)
   assert set(reports) == {'eval', 'eval_bigan'}
   assert 'conditional_accuracy' not in reports['eval']['samples']
   report = reports['eval_bigan']
