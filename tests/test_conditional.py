@@ -108,7 +108,7 @@ def test_acgan_class_loss_against_a_hand_computed_value():
                                                {'label': jnp.array([1])}, None)
   np.testing.assert_allclose(terms['d_class_loss'], real_ce + fake_ce, rtol=1e-6)
   np.testing.assert_allclose(weighted, 0.5 * (real_ce + fake_ce), rtol=1e-6)
-  weighted, terms = family.generator_terms(as_heads(fake), {'label': jnp.array([1])})
+  weighted, terms = family.generator_terms(as_heads(fake), {'label': jnp.array([1])}, None)
   np.testing.assert_allclose(terms['g_class_loss'], fake_ce, rtol=1e-6)
   np.testing.assert_allclose(weighted, 0.5 * fake_ce, rtol=1e-6)
 

@@ -418,7 +418,7 @@ def test_infogan_information_terms_against_hand_computed_values():
   np.testing.assert_allclose(terms['d_info_continuous_loss'], nll, rtol=1e-6)
   np.testing.assert_allclose(terms['d_info_categorical_accuracy'], 0.5)
   np.testing.assert_allclose(value, 0.5 * ce + 2.0 * nll, rtol=1e-6)
-  value, terms = family.generator_terms(heads, draws)
+  value, terms = family.generator_terms(heads, draws, None)
   assert set(terms) == {'g_info_categorical_loss', 'g_info_continuous_loss'}
   np.testing.assert_allclose(value, 0.5 * ce + 2.0 * nll, rtol=1e-6)
 
