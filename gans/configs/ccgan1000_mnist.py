@@ -1,4 +1,4 @@
-"""CC-GAN, 1000 labels, on MNIST for 25 epochs: results/ccgan1000_mnist.
+"""CC-GAN, 1000 labels, on MNIST for 25 epochs: results/first_version/ccgan1000_mnist.
 
 1000 labelled train images (100 per class), ten times those of ccgan100_mnist, to see how the semi-
 supervised gain changes with more labels. Its discriminator, as a classifier, is compared with the

@@ -1,4 +1,4 @@
-"""CC-GAN, 100 labels, on Fashion-MNIST for 25 epochs: results/ccgan100_fashion_mnist.
+"""CC-GAN, 100 labels, on Fashion-MNIST for 25 epochs: results/first_version/ccgan100_fashion_mnist.
 
 100 labelled train images (10 per class): the semi-supervised setting where labels are scarce. Its
 discriminator, as a classifier, is compared with the same network trained on those labelled images

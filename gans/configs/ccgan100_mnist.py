@@ -1,4 +1,4 @@
-"""CC-GAN, 100 labels, on MNIST for 25 epochs: results/ccgan100_mnist.
+"""CC-GAN, 100 labels, on MNIST for 25 epochs: results/first_version/ccgan100_mnist.
 
 100 labelled train images (10 per class): the semi-supervised setting where labels are scarce. Its
 discriminator, as a classifier, is compared with the same network trained on those labelled images

@@ -1,8 +1,9 @@
-"""Conditional GAN, MLP backbone, on Fashion-MNIST for 25 epochs: results/cgan_fashion_mnist.
+"""Conditional GAN, MLP backbone, on Fashion-MNIST for 25 epochs.
 
-The backbone's seed settings (`conditional.backbone = 'mlp'`, the default: learning rate 2e-4, batch
-128); every member of the conditional family trains the same 25 epochs, so their rows in
-results/REPORT.md compare at one length.
+The run of the first version: results/first_version/cgan_fashion_mnist. The backbone's seed settings
+(`conditional.backbone = 'mlp'`, the default: learning rate 2e-4, batch 128); every member of the
+conditional family trains the same 25 epochs, so their rows in results/first_version/REPORT.md
+compare at one length.
 """
 from gans.configs import cgan_mnist
 

@@ -1,8 +1,8 @@
-"""Conditional GAN, MLP backbone, on MNIST for 25 epochs: results/cgan_mnist.
+"""Conditional GAN, MLP backbone, on MNIST for 25 epochs: results/first_version/cgan_mnist.
 
 The backbone's seed settings (`conditional.backbone = 'mlp'`, the default: learning rate 2e-4, batch
 128); every member of the conditional family trains the same 25 epochs, so their rows in
-results/REPORT.md compare at one length.
+results/first_version/REPORT.md compare at one length.
 """
 from gans.configs import default
 

@@ -1,4 +1,4 @@
-"""The seed DCGAN on MNIST for 10 epochs: results/dcgan_mnist.
+"""The seed DCGAN on MNIST for 10 epochs: results/first_version/dcgan_mnist.
 
 The seed's settings (the TensorFlow tutorial's DCGAN; `model = 'dcgan'` brings learning rate 1e-4
 and batch 256) for 10 epochs instead of the tutorial's 50, what a 2-core CPU allowed; the Fréchet

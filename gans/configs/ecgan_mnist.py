@@ -1,9 +1,10 @@
-"""E-cGAN, MLP backbone, on MNIST for 25 epochs: results/ecgan_mnist.
+"""E-cGAN, MLP backbone, on MNIST for 25 epochs.
 
-The backbone's seed settings (`conditional.backbone = 'mlp'`, the default: learning rate 2e-4, batch
-128); every member of the conditional family trains the same 25 epochs, so their rows in
-results/REPORT.md compare at one length. The cGAN trains beside its image encoders E_z and E_y
-(IcGAN), which the evaluation uses for reconstruction and label swap.
+The run of the first version: results/first_version/ecgan_mnist. The backbone's seed settings
+(`conditional.backbone = 'mlp'`, the default: learning rate 2e-4, batch 128); every member of the
+conditional family trains the same 25 epochs, so their rows in results/first_version/REPORT.md
+compare at one length. The cGAN trains beside its image encoders E_z and E_y (IcGAN), which the
+evaluation uses for reconstruction and label swap.
 """
 from gans.configs import default
 
