@@ -55,6 +55,8 @@ ICGAN = [('reconstruction_mse', 'reconstruction MSE ↓'),
          ('evaluator_accuracy_original', 'evaluator acc. original'),
          ('evaluator_agreement_swapped', 'evaluator agrees with swapped label')]
 GRIDS = 4  # sample grids copied per run, evenly spread over its epochs
+# Files larger than this stay in the workdir (an InfoGAN's GIF of its tall grid: about 20 MB).
+MAX_COPIED_BYTES = 8 * 2**20
 
 
 def read_jsonl(path):
@@ -67,8 +69,11 @@ def collect_run(workdir, out_dir):
   target = os.path.join(out_dir, name)
   os.makedirs(target, exist_ok=True)
   for filename in COPIED:
-    if os.path.exists(os.path.join(workdir, filename)):
-      shutil.copy(os.path.join(workdir, filename), target)
+    path = os.path.join(workdir, filename)
+    if os.path.exists(path) and os.path.getsize(path) <= MAX_COPIED_BYTES:
+      shutil.copy(path, target)
+    elif os.path.exists(path):
+      print(f'{name}: {filename} not copied ({os.path.getsize(path) / 2**20:.0f} MB)')
   rows = read_jsonl(os.path.join(workdir, 'metrics.jsonl'))
   epochs = [r for r in rows if 'epoch_end' in r]
   grids = sorted(glob.glob(os.path.join(workdir, 'samples', 'step_*.png')))
