@@ -132,7 +132,7 @@ def metric_cells(report):
 
 
 def earlier_lines(pages):
-  return [f'Runs made by earlier versions of the code and not re-made yet on this one: '
+  return ['Runs made by earlier versions of the code and not re-made yet on this one: '
           + ', '.join(f'[{p}]({p})' for p in pages) + '.', ''] if pages else []
 
 
