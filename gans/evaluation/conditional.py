@@ -103,6 +103,12 @@ def reconstruct(family, networks, state, images, labels=None):
                   codes['z'], labels), codes
 
 
+def first_test_images(config, num_images):
+  """(float images, labels) of the first `num_images` images of the test split."""
+  images, labels = datasets.load_split(config.dataset, 'test', config.data_dir)
+  return data.to_float(images[:num_images]), labels[:num_images]
+
+
 def _evaluator_accuracy(evaluator, images, labels) -> float:
   return classifier.accuracy(evaluator, data.to_uint8(images), labels)
 
@@ -110,10 +116,8 @@ def _evaluator_accuracy(evaluator, images, labels) -> float:
 def ccgan_report(config, family, networks, state, evaluator, num_images, output_dir,
                  seed=0) -> dict:
   """In-painting of `num_images` test images and the semi-supervised table; inpainting.png."""
-  test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
+  originals, labels = first_test_images(config, num_images)
   train_images, _ = datasets.load_split(config.dataset, 'train', config.data_dir)
-  originals = data.to_float(test_images[:num_images])
-  labels = test_labels[:num_images]
   masks, filled = inpaint(config, family, networks, state, originals, seed)
   in_hole = lambda x: x[masks].reshape(len(x), -1)
   hole_error = lambda x: float(np.mean((in_hole(x) - in_hole(originals)) ** 2))
@@ -144,9 +148,7 @@ def ecgan_report(config, family, networks, state, evaluator, num_images, output_
                  seed=0) -> dict:
   """Reconstruction and label swap of `num_images` test images; reconstructions.png,
   label_swap.png."""
-  test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
-  originals = data.to_float(test_images[:num_images])
-  labels = test_labels[:num_images]
+  originals, labels = first_test_images(config, num_images)
   del seed  # reconstruction draws nothing
   rebuilt, codes = reconstruct(family, networks, state, originals)
   num_classes = family.num_classes
@@ -218,9 +220,7 @@ def bigan_report(config, family, networks, state, evaluator, num_images, output_
   """Reconstruction G(E(x)) of `num_images` test images, as E-cGAN's without its label: the
   squared error and the evaluator's accuracy on the reconstructions; reconstructions.png."""
   del family, seed  # reconstruction draws nothing
-  test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
-  originals = data.to_float(test_images[:num_images])
-  labels = test_labels[:num_images]
+  originals, labels = first_test_images(config, num_images)
   variables = step_lib.generator_variables(state)
   generator = step_lib.make_sampler(networks.generator)
   encode = jax.jit(lambda x: networks.generator.apply(variables, x, method='encode'))
