@@ -1,13 +1,18 @@
 """Builds results/README.md, results/REPORT.md and results/<run>/ from finished workdirs and
 experiments; nothing here is typed in.
 
-  python results/collect.py --machine "2-core CPU" WORKDIR... [--sweep DIR] [--augmentation DIR]
+  python results/collect.py --machine "2-core CPU" [WORKDIR...] [--sweep DIR] [--augmentation DIR]
       [--earlier PAGE]
 
-Each workdir must hold a finished train.py run, the `eval.json` of `evaluate.py --workdir`, and
-`command.txt` with the commands that made them; an optional `note.txt` is printed under the run. Copies a few epochs' sample grids, the GIF, the
-curves and the evaluation figures, and writes one table of every metric beside its real
-reference, with the median seconds per epoch over the run's epochs.
+Each workdir must hold a finished train.py run, the `eval.json` of `evaluate.py --workdir` (and
+`eval_ema.json` where the run kept an EMA of G), and `command.txt` with the commands that made
+them; an optional `note.txt` is printed under the run. Copies a few epochs' sample grids, the GIF,
+the curves and the evaluation figures into results/<run>/, with `run.json`: what the pages need
+of the run that is not in those files (its config, epochs, seconds per epoch, note). The pages
+are built from every results/<run>/ holding a run.json, so runs collected earlier stay on them
+after their workdirs are gone, and a run collected again replaces its folder. Both pages write
+one table of every metric beside its real reference, with the median seconds per epoch over the
+run's epochs.
 """
 import argparse
 import glob
@@ -29,7 +34,7 @@ METRICS = [('classifier_score', 'classifier score ↑', 2), ('frechet_distance',
            ('conditional_accuracy', 'conditional acc. ↑', 4)]
 COPIED = ['progress.gif', 'losses.png', 'dx_dgz.png', 'fid.png', 'loss_terms.png',
           'encoder_losses.png', 'eval.json', 'eval_class_histogram.png',
-          'eval_nearest_neighbours.png', 'eval_confusion.png', 'eval_icgan.json',
+          'eval_ema.json', 'eval_nearest_neighbours.png', 'eval_confusion.png', 'eval_icgan.json',
           'eval_infogan.json', 'eval_bigan.json', 'infogan_codes.png', 'reconstructions.png',
           'label_swap.png', 'inpainting.png', 'metrics.jsonl', 'command.txt', 'samples.npz',
           'samples.png']
@@ -55,6 +60,10 @@ ICGAN = [('reconstruction_mse', 'reconstruction MSE ↓'),
          ('evaluator_accuracy_original', 'evaluator acc. original'),
          ('evaluator_agreement_swapped', 'evaluator agrees with swapped label')]
 GRIDS = 4  # sample grids copied per run, evenly spread over its epochs
+RUN_FILE = 'run.json'
+# Config fields that name folders of the machine that trained the run, left out of run.json.
+MACHINE_FIELDS = ('data_dir', 'classifier_dir')
+MODEL_ORDER = ['mlp', 'dcgan', 'cgan', 'acgan', 'ecgan', 'ccgan', 'infogan', 'bigan', 'ppca']
 # Files larger than this stay in the workdir (an InfoGAN's GIF of its tall grid: about 20 MB).
 MAX_COPIED_BYTES = 8 * 2**20
 
@@ -65,9 +74,11 @@ def read_jsonl(path):
 
 
 def collect_run(workdir, out_dir):
+  """Copies a finished workdir's files into out_dir/<run>/ (replacing that folder) with run.json."""
   name = os.path.basename(os.path.normpath(workdir))
   target = os.path.join(out_dir, name)
-  os.makedirs(target, exist_ok=True)
+  shutil.rmtree(target, ignore_errors=True)
+  os.makedirs(target)
   for filename in COPIED:
     path = os.path.join(workdir, filename)
     if os.path.exists(path) and os.path.getsize(path) <= MAX_COPIED_BYTES:
@@ -78,27 +89,41 @@ def collect_run(workdir, out_dir):
   epochs = [r for r in rows if 'epoch_end' in r]
   grids = sorted(glob.glob(os.path.join(workdir, 'samples', 'step_*.png')))
   picks = sorted({round(i) for i in np.linspace(0, len(grids) - 1, min(GRIDS, len(grids)))})
-  grid_names = []
   for i in picks:
-    grid_names.append(f'samples_epoch_{i + 1:03d}.png')
-    shutil.copy(grids[i], os.path.join(target, grid_names[-1]))
-  with open(os.path.join(workdir, 'eval.json')) as f:
-    report = json.load(f)
-  extra = {}
-  for stem in REPORTS:
-    path = os.path.join(workdir, f'eval_{stem}.json')
-    extra[stem] = json.load(open(path)) if os.path.exists(path) else None
-  with open(os.path.join(workdir, 'command.txt')) as f:
-    commands = f.read().strip()
+    shutil.copy(grids[i], os.path.join(target, f'samples_epoch_{i + 1:03d}.png'))
   note_path = os.path.join(workdir, 'note.txt')
-  note = open(note_path).read().strip() if os.path.exists(note_path) else ''
   fitted = rows[0] if rows and 'fit_seconds' in rows[0] else None  # PPCA: one closed-form fit
-  return {'name': name, 'epochs': len(epochs), 'report': report, 'commands': commands,
-          'fit': fitted, 'config': run_config(workdir),
-          'seconds_per_epoch': (float(np.median([r['seconds_per_epoch'] for r in epochs]))
-                                if epochs else None),
-          'grids': grid_names, 'note': note, **extra,
-          'figures': [(f, c) for f, c in FIGURES if os.path.exists(os.path.join(target, f))]}
+  config = {k: v for k, v in run_config(workdir).items() if k not in MACHINE_FIELDS}
+  summary = {'epochs': len(epochs), 'fit': fitted, 'config': config,
+             'seconds_per_epoch': (float(np.median([r['seconds_per_epoch'] for r in epochs]))
+                                   if epochs else None),
+             'note': open(note_path).read().strip() if os.path.exists(note_path) else ''}
+  with open(os.path.join(target, RUN_FILE), 'w') as f:
+    json.dump(summary, f, indent=1)
+    f.write('\n')
+
+
+def load_run(folder):
+  """A collected run, read back from its results/<run>/ folder."""
+  def read(filename):
+    path = os.path.join(folder, filename)
+    return json.load(open(path)) if os.path.exists(path) else None
+  name = os.path.basename(os.path.normpath(folder))
+  with open(os.path.join(folder, 'command.txt')) as f:
+    commands = f.read().strip()
+  grids = sorted(os.path.basename(p) for p in glob.glob(os.path.join(folder, 'samples_epoch_*.png')))
+  return {'name': name, **read(RUN_FILE), 'report': read('eval.json'),
+          'ema_report': read('eval_ema.json'), 'commands': commands, 'grids': grids,
+          **{stem: read(f'eval_{stem}.json') for stem in REPORTS},
+          'figures': [(f, c) for f, c in FIGURES if os.path.exists(os.path.join(folder, f))]}
+
+
+def collected_runs(out_dir):
+  """Every run collected into out_dir, MNIST's first, each dataset's in the order of MODEL_ORDER."""
+  runs = [load_run(os.path.dirname(p)) for p in glob.glob(os.path.join(out_dir, '*', RUN_FILE))]
+  datasets = list(DATASET_TITLES)
+  return sorted(runs, key=lambda r: (datasets.index(r['config']['dataset']),
+                                     MODEL_ORDER.index(r['config']['model']), r['name']))
 
 
 def run_config(workdir):
@@ -123,6 +148,11 @@ def epochs_cell(run):
     return '–'
   asked = run['config'].get('num_epochs') if run['config'].get('num_steps') is None else None
   return f'{run["epochs"]} / {asked}' if asked else str(run['epochs'])
+
+
+def scored_versions(run):
+  """(label suffix, evaluation) of the run's generator and, where it kept one, of its EMA."""
+  return [('', run['report'])] + ([(' (EMA of G)', run['ema_report'])] if run['ema_report'] else [])
 
 
 def metric_cells(report):
@@ -150,13 +180,15 @@ def write_readme(runs, machine, out_dir, earlier=()):
            '|' + '---|' * (4 + len(METRICS))]
   sampled = [run for run in runs if 'samples' in run['report']]
   for run in sampled:
-    lines.append(f'| [{run["name"]}](#{run["name"]}) | {epochs_cell(run)} | {timing(run)} | '
-                 f'{run["report"]["classifier"]["test_accuracy"]:.4f} | '
-                 + ' | '.join(metric_cells(run['report'])) + ' |')
+    for version, report in scored_versions(run):
+      lines.append(f'| [{run["name"]}](#{run["name"]}){version} | {epochs_cell(run)} | '
+                   f'{timing(run)} | {report["classifier"]["test_accuracy"]:.4f} | '
+                   + ' | '.join(metric_cells(report)) + ' |')
   lines += ['', f'Metrics on {sampled[0]["report"]["num_samples"]:,} samples per run (a label '
             'model\'s with every class equally often; conditional accuracy: the evaluator names '
-            'the class asked for). Seconds per epoch exclude compilation and the evaluations of '
-            '`--eval_every`.', '']
+            'the class asked for; "EMA of G": the same run sampled from the exponential moving average of its '
+            'generator, `evaluate.py --use_ema`). Seconds per epoch exclude compilation and the '
+            'evaluations of `--eval_every`.', '']
   inpainters = [run for run in runs if 'inpainting' in run['report']]
   if inpainters:
     lines += ['## CC-GAN: in-painting and semi-supervised classification', '',
@@ -243,7 +275,6 @@ def model_label(config) -> str:
   extras.append('spectral norm' if config.get('spectral_norm') else '')
   penalty = config.get('penalty', 'none')
   extras.append(f'{penalty.upper()} penalty' if penalty != 'none' else '')
-  extras.append(f'EMA {config["ema_decay"]}' if config.get('ema_decay') else '')
   return ', '.join([label] + [e for e in extras if e])
 
 
@@ -325,13 +356,16 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
     for run in ours:
       if 'samples' not in run['report']:
         continue
-      cells = [c for (key, _, _), c in zip(METRICS, metric_cells(run['report']))
-               if key in REPORT_METRICS]
-      lines.append(f'| {model_label(run["config"])} | [{run["name"]}](README.md#{run["name"]}) | '
-                   f'{epochs_cell(run)} | {timing(run)} | ' + ' | '.join(cells) + ' |')
+      for version, report in scored_versions(run):
+        cells = [c for (key, _, _), c in zip(METRICS, metric_cells(report))
+                 if key in REPORT_METRICS]
+        lines.append(f'| {model_label(run["config"])}{version} | '
+                     f'[{run["name"]}](README.md#{run["name"]}) | {epochs_cell(run)} | '
+                     f'{timing(run)} | ' + ' | '.join(cells) + ' |')
     lines += ['', 'Conditional accuracy: how often the evaluator names the class asked for '
               '(label models only). An E-cGAN row scores its cGAN generator, trained beside the '
-              'encoders; CC-GAN in-paints given images and is scored below.', '']
+              'encoders; CC-GAN in-paints given images and is scored below. "EMA of G": the run '
+              'sampled from the exponential moving average of its generator\'s variables.', '']
     for run in ours:
       link = f'[{run["name"]}](README.md#{run["name"]})'
       lines += [f'- {model_label(run["config"])} ({link}): {finding}' for finding in findings(run)]
@@ -353,7 +387,8 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
 
 def main():
   parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('workdirs', nargs='+')
+  parser.add_argument('workdirs', nargs='*', help='finished workdirs to (re)collect; the pages '
+                      'show these and every run collected before')
   parser.add_argument('--machine', required=True, help='what the runs ran on, for the README')
   parser.add_argument('--out', default=os.path.dirname(os.path.abspath(__file__)))
   parser.add_argument('--sweep', action='append', default=[],
@@ -364,7 +399,9 @@ def main():
   parser.add_argument('--augmentation', action='append', default=[],
                       help='output_dir of a `python -m gans.tools.augmentation` (with command.txt)')
   args = parser.parse_args()
-  runs = [collect_run(w, args.out) for w in args.workdirs]
+  for workdir in args.workdirs:
+    collect_run(workdir, args.out)
+  runs = collected_runs(args.out)
   write_readme(runs, args.machine, args.out, args.earlier)
   sweeps = [collect_experiment(d, args.out, 'ppca_sweep') for d in args.sweep]
   grids = [collect_experiment(d, args.out, 'augmentation') for d in args.augmentation]

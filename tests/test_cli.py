@@ -2,7 +2,6 @@
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -45,12 +44,12 @@ def cpu_env(devices=1):
     (['--model=infogan', '--config.infogan.categories=100'],
      'infogan.categories must be an integer in [2, 64], got 100'),
 ])
-def test_bad_flags_fail_fast_with_one_line_and_write_nothing(tmp_path, data_dir, flags, message):
+def test_bad_flags_fail_fast_with_one_line_and_write_nothing(tmp_path, flags, message):
   workdir = tmp_path / 'run'
-  start = time.perf_counter()
-  result = run('train.py', f'--workdir={workdir}', f'--data_dir={data_dir}', *flags,
+  # Fast: the settings are refused before any data is read (a missing data folder would be
+  # another error), so nothing is loaded or compiled first.
+  result = run('train.py', f'--workdir={workdir}', f'--data_dir={tmp_path / "no-data"}', *flags,
                env=cpu_env(8))
-  assert time.perf_counter() - start < 10
   assert result.returncode == 2
   errors = [line for line in result.stderr.splitlines() if line.startswith('error:')]
   assert len(errors) == 1 and message in errors[0], result.stderr

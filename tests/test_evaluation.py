@@ -1,5 +1,6 @@
 """The evaluation pipeline: input checks, the classifier cache, scores beside the real reference."""
 import glob
+import importlib.util
 import json
 import os
 import re
@@ -316,3 +317,40 @@ def test_a_bigan_is_scored_and_reconstructs_through_its_encoder(tmp_path, small_
   assert 0 <= report['evaluator_accuracy_reconstructed'] <= 1
   assert json.load(open(os.path.join(workdir, 'eval_bigan.json'))) == report
   assert os.path.getsize(os.path.join(workdir, 'reconstructions.png')) > 0
+
+
+def load_collect():
+  """results/collect.py, the script that builds results/ (not part of the package)."""
+  spec = importlib.util.spec_from_file_location('collect', os.path.join(REPO, 'results',
+                                                                         'collect.py'))
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def test_collected_runs_stay_on_the_pages_after_their_workdirs_are_gone(tmp_path, small_data,
+                                                                          classifier_dir):
+  collect = load_collect()
+  workdir = str(tmp_path / 'tiny_ema')
+  loop.train(tiny_config('mlp', small_data, ema_decay=0.5, num_steps=32), workdir)
+  reports = workdir_lib.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,
+                                         classifier_dir=classifier_dir)
+  assert set(reports) == {'eval', 'eval_ema'}
+  with open(os.path.join(workdir, 'command.txt'), 'w') as f:
+    f.write('python train.py --workdir=workdirs/tiny_ema\n')
+  with open(os.path.join(workdir, 'note.txt'), 'w') as f:
+    f.write('A tiny run.\n')
+  out = str(tmp_path / 'results')
+  collect.collect_run(workdir, out)
+  shutil.rmtree(workdir)
+  summary = json.load(open(os.path.join(out, 'tiny_ema', collect.RUN_FILE)))
+  assert summary['epochs'] == 2 and summary['note'] == 'A tiny run.'  # 32 steps of 16 of 256 images
+  assert 'data_dir' not in summary['config'] and small_data not in json.dumps(summary)
+  [run] = collect.collected_runs(out)
+  collect.write_readme([run], 'a test machine', out)
+  readme = open(os.path.join(out, 'README.md')).read()
+  for version, stem in (('', 'eval'), (' (EMA of G)', 'eval_ema')):
+    fd = reports[stem]['samples']['frechet_distance']
+    assert f'| [tiny_ema](#tiny_ema){version} | 2 | ' in readme
+    assert f'{fd:.1f} / ' in readme.split(f'(#tiny_ema){version} |')[1].split('\n')[0]
+  assert 'A tiny run.' in readme and 'tiny_ema/samples_epoch_002.png' in readme
