@@ -6,6 +6,7 @@ Each against hand-computed values on tiny inputs, what one step changes, pmap ==
 sharded, bitwise-exact resume, the experiment configs, and the refusal of bad settings. (The
 InfoGAN and BiGAN reports: tests/test_evaluation.py; the matching of codes to classes:
 tests/test_metrics.py.)"""
+import glob
 import importlib
 import json
 import math
@@ -20,6 +21,7 @@ import pytest
 import scipy.special
 
 import conftest
+import gans.configs
 from conftest import assert_bitwise_equal, tiny_config
 from gans.core import families, losses, optimizers
 from gans.core import step as step_lib
@@ -564,7 +566,14 @@ def test_bigan_runs_agree_across_modes_and_resume_bitwise(tmp_path, data_dir):
 
 # ---- the experiment configs
 
-CONFIGS = ['wgan', 'dragan', 'r1', 'sngan', 'infogan', 'bigan']
+CONFIGS = ['wgan', 'dragan', 'r1', 'sngan', 'infogan', 'bigan', 'acgan100']
+EXPERIMENTS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(
+    os.path.dirname(gans.configs.__file__), '*.py')) if not p.endswith('__init__.py'))
+
+
+@pytest.mark.parametrize('name', EXPERIMENTS)
+def test_every_experiment_config_resolves(name):
+  config_lib.resolve(importlib.import_module(f'gans.configs.{name}').get_config())
 
 
 @pytest.mark.parametrize('name', CONFIGS)
