@@ -169,8 +169,8 @@ def earlier_lines(pages):
 def write_readme(runs, machine, out_dir, earlier=()):
   lines = ['# Results', '',
            'Every figure and number here comes from a real run on real data, made by the commands '
-           f'shown under each run, on {machine}. Built by `python results/collect.py` from the '
-           'workdirs. Each metric is printed as **samples / real reference**: the reference is '
+           f'shown under each run, on {machine}. Built by `python results/collect.py` from each '
+           'run\'s folder here (what it copied from the run\'s workdir, and `run.json`). Each metric is printed as **samples / real reference**: the reference is '
            'the same number of real *train* images scored by the same code against the real test '
            'split (see the Evaluate section of the top-level README for the metrics). Epochs: '
            'trained / asked for by the run\'s config.', '',
@@ -336,7 +336,7 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
   datasets = [d for d in DATASET_TITLES if any(r['config']['dataset'] == d for r in runs)]
   lines = ['# Report: every model of the codebase on MNIST and Fashion-MNIST', '',
            f'All numbers come from real runs on real data on {machine}, built by '
-           '`python results/collect.py` from the workdirs; each run\'s train and evaluate '
+           '`python results/collect.py` from the runs\' folders; each run\'s train and evaluate '
            'commands, its sample grids at several epochs, GIF, curves and evaluation figures are '
            'in [results/README.md](README.md) under the run\'s name. Metrics are **samples / '
            'real reference** (the same number of real train images through the same code). '
