@@ -60,6 +60,8 @@ ICGAN = [('reconstruction_mse', 'reconstruction MSE ↓'),
          ('evaluator_accuracy_original', 'evaluator acc. original'),
          ('evaluator_agreement_swapped', 'evaluator agrees with swapped label')]
 GRIDS = 4  # sample grids copied per run, evenly spread over its epochs
+# and those at the epochs the seeds showed, where a run reached them, to compare with their figures
+SEED_GRID_EPOCHS = {'dcgan': (1, 10, 50), 'acgan': (5, 30, 100)}
 RUN_FILE = 'run.json'
 # Config fields that name folders of the machine that trained the run, left out of run.json.
 MACHINE_FIELDS = ('data_dir', 'classifier_dir')
@@ -88,7 +90,9 @@ def collect_run(workdir, out_dir):
   rows = read_jsonl(os.path.join(workdir, 'metrics.jsonl'))
   epochs = [r for r in rows if 'epoch_end' in r]
   grids = sorted(glob.glob(os.path.join(workdir, 'samples', 'step_*.png')))
-  picks = sorted({round(i) for i in np.linspace(0, len(grids) - 1, min(GRIDS, len(grids)))})
+  picks = {round(i) for i in np.linspace(0, len(grids) - 1, min(GRIDS, len(grids)))}
+  model = run_config(workdir)['model']
+  picks = sorted(picks | {e - 1 for e in SEED_GRID_EPOCHS.get(model, ()) if e <= len(grids)})
   for i in picks:
     shutil.copy(grids[i], os.path.join(target, f'samples_epoch_{i + 1:03d}.png'))
   note_path = os.path.join(workdir, 'note.txt')
