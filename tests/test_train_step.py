@@ -103,12 +103,12 @@ def test_pmap_and_sharded_on_8_devices_equal_jit_on_one(model):
   assert_modes_agree(config)
 
 
-@pytest.mark.parametrize('model', ['mlp', 'dcgan'])
-def test_sharded_equals_jit_with_dropout_on(model):
+def test_sharded_equals_jit_with_dropout_on():
   # What pmap cannot give: a global array's random bits do not depend on how it is split, so
-  # the 8-device run draws the same dropout masks as the 1-device run.
-  config = tiny_config(model)
-  assert config[model].dropout_rate > 0
+  # the 8-device run draws the same dropout masks as the 1-device run. On the MLP: the DCGAN's
+  # dropout is the same nn.Dropout, and its BatchNorm under sharding is checked above.
+  config = tiny_config('mlp')
+  assert config.mlp.dropout_rate > 0
   out = setup(config)
   results = assert_modes_agree(config, modes=('jit', 'sharded'), setup_out=out)
   # and pmap, which draws dropout per device, does differ: the test above is not vacuous
