@@ -90,14 +90,14 @@ def collect_run(workdir, out_dir):
   rows = read_jsonl(os.path.join(workdir, 'metrics.jsonl'))
   epochs = [r for r in rows if 'epoch_end' in r]
   grids = sorted(glob.glob(os.path.join(workdir, 'samples', 'step_*.png')))
+  config = {k: v for k, v in run_config(workdir).items() if k not in MACHINE_FIELDS}
   picks = {round(i) for i in np.linspace(0, len(grids) - 1, min(GRIDS, len(grids)))}
-  model = run_config(workdir)['model']
-  picks = sorted(picks | {e - 1 for e in SEED_GRID_EPOCHS.get(model, ()) if e <= len(grids)})
+  picks = sorted(picks | {e - 1 for e in SEED_GRID_EPOCHS.get(config['model'], ())
+                          if e <= len(grids)})
   for i in picks:
     shutil.copy(grids[i], os.path.join(target, f'samples_epoch_{i + 1:03d}.png'))
   note_path = os.path.join(workdir, 'note.txt')
   fitted = rows[0] if rows and 'fit_seconds' in rows[0] else None  # PPCA: one closed-form fit
-  config = {k: v for k, v in run_config(workdir).items() if k not in MACHINE_FIELDS}
   summary = {'epochs': len(epochs), 'fit': fitted, 'config': config,
              'seconds_per_epoch': (float(np.median([r['seconds_per_epoch'] for r in epochs]))
                                    if epochs else None),
@@ -115,7 +115,8 @@ def load_run(folder):
   name = os.path.basename(os.path.normpath(folder))
   with open(os.path.join(folder, 'command.txt')) as f:
     commands = f.read().strip()
-  grids = sorted(os.path.basename(p) for p in glob.glob(os.path.join(folder, 'samples_epoch_*.png')))
+  grids = sorted(os.path.basename(p)
+                 for p in glob.glob(os.path.join(folder, 'samples_epoch_*.png')))
   return {'name': name, **read(RUN_FILE), 'report': read('eval.json'),
           'ema_report': read('eval_ema.json'), 'commands': commands, 'grids': grids,
           **{stem: read(f'eval_{stem}.json') for stem in REPORTS},
@@ -156,7 +157,8 @@ def epochs_cell(run):
 
 def scored_versions(run):
   """(label suffix, evaluation) of the run's generator and, where it kept one, of its EMA."""
-  return [('', run['report'])] + ([(' (EMA of G)', run['ema_report'])] if run['ema_report'] else [])
+  ema = [(' (EMA of G)', run['ema_report'])] if run['ema_report'] else []
+  return [('', run['report'])] + ema
 
 
 def metric_cells(report):
@@ -174,7 +176,8 @@ def write_readme(runs, machine, out_dir, earlier=()):
   lines = ['# Results', '',
            'Every figure and number here comes from a real run on real data, made by the commands '
            f'shown under each run, on {machine}. Built by `python results/collect.py` from each '
-           'run\'s folder here (what it copied from the run\'s workdir, and `run.json`). Each metric is printed as **samples / real reference**: the reference is '
+           'run\'s folder here (what it copied from the run\'s workdir, and `run.json`). Each '
+           'metric is printed as **samples / real reference**: the reference is '
            'the same number of real *train* images scored by the same code against the real test '
            'split (see the Evaluate section of the top-level README for the metrics). Epochs: '
            'trained / asked for by the run\'s config.', '',
@@ -190,8 +193,9 @@ def write_readme(runs, machine, out_dir, earlier=()):
                    + ' | '.join(metric_cells(report)) + ' |')
   lines += ['', f'Metrics on {sampled[0]["report"]["num_samples"]:,} samples per run (a label '
             'model\'s with every class equally often; conditional accuracy: the evaluator names '
-            'the class asked for; "EMA of G": the same run sampled from the exponential moving average of its '
-            'generator, `evaluate.py --use_ema`). Seconds per epoch exclude compilation and the '
+            'the class asked for; "EMA of G": the same run sampled from the exponential moving '
+            'average of its generator, `evaluate.py --use_ema`). Seconds per epoch exclude '
+            'compilation and the '
             'evaluations of `--eval_every`.', '']
   inpainters = [run for run in runs if 'inpainting' in run['report']]
   if inpainters:
