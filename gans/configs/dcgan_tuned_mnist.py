@@ -6,8 +6,8 @@ What changes from dcgan_mnist.py (the TensorFlow tutorial's DCGAN, kept as the s
   b1 = 0.5): four times the updates per epoch at twice the step size, for the seed's slow start
   (its 10-epoch run in results/first_version/dcgan_mnist still draws scrawls).
 - Generator maps of 128 -> 64 -> 32 instead of 256 -> 128 -> 64: a 28x28 digit needs no more, and
-  the whole train step is 2.6x faster at batch 64 (177 vs 453 ms on one CPU core), which pays
-  for the 20 epochs. D keeps the seed's 64 -> 128 convolutions and dropout.
+  the whole train step is 1.6-1.8x faster at batch 64 (250 and 305 ms against 441 and 498 ms,
+  two alternated runs of gans.tools.benchmark on one CPU core), which pays for the 20 epochs. D keeps the seed's 64 -> 128 convolutions and dropout.
 - An EMA of G's variables with decay 0.999 (an averaging horizon of about 1,000 of the run's
   18,740 steps): evaluate.py scores both G (eval.json) and its EMA (eval_ema.json). Too short a
   run for the horizon and the EMA lags (it hurt at 2 epochs); at this length it averages out the
