@@ -4,8 +4,9 @@ acgan_mnist.py's model and optimiser (learning rate 2e-4, batch 128, class cross
 weight 1), trained four times as long, the length of seed 004 (grids at epochs 5, 30 and 100).
 The EMA (decay 0.999, a horizon of about 1,000 of the run's 46,900 steps) changes no update: G
 itself is the seed's model and is scored in eval.json, its average in eval_ema.json. The
-conditional accuracy of the 25-epoch run (0.9928) is close to the evaluator's own on real test
-images; the longer run and the average aim at the last half per cent and at the Fréchet distance.
+first version's 25-epoch run (0.9928 conditional accuracy, by its evaluator) was close to the
+evaluator's own accuracy on real images; the longer run and the average aim at the last half per
+cent and at the Fréchet distance.
 """
 from gans.configs import acgan_mnist
 
