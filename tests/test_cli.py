@@ -74,12 +74,12 @@ def test_evaluate_exports_the_same_samples_for_the_same_seed(tmp_path, data_dir)
   exports = {}
   for name, seed in [('a', 3), ('b', 3), ('c', 4)]:
     path = tmp_path / f'{name}.npz'
-    result = run('evaluate.py', f'--workdir={workdir}', '--num_samples=1500', f'--export={path}',
+    result = run('evaluate.py', f'--workdir={workdir}', '--num_samples=1000', f'--export={path}',
                  f'--seed={seed}')
     assert result.returncode == 0, result.stderr
     assert (tmp_path / f'{name}.png').stat().st_size > 0
     exports[name] = np.load(path)['images']
-  assert exports['a'].shape == (1500, 28, 28) and exports['a'].dtype == np.uint8
+  assert exports['a'].shape == (1000, 28, 28) and exports['a'].dtype == np.uint8
   np.testing.assert_array_equal(exports['a'], exports['b'])
   assert not np.array_equal(exports['a'], exports['c'])
   assert len(np.unique(exports['a'][:1000].reshape(1000, -1), axis=0)) == 1000
