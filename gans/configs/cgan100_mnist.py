@@ -4,8 +4,8 @@ cgan_mnist.py's model and optimiser (the backbone's seed settings: learning rate
 trained four times as long, the length the seeds ask of the conditional family. The EMA (decay
 0.999, a horizon of about 1,000 of the run's 46,800 steps) changes no update: G itself is the
 seed's model and is scored in eval.json, its average in eval_ema.json. The first version's 25-epoch
-run reached a conditional accuracy of 0.931 (results/first_version/cgan_mnist); the longer run and
-the average aim at the 0.995 of a generator whose labels a classifier cannot tell from real ones.
+run reached a conditional accuracy of 0.931 (results/first_version/cgan_mnist); at 100 epochs G
+reaches 0.9882 and its average 0.9911 (FD 9.3 and 3.4, real 1.7), short of the 0.995 aimed at.
 """
 from gans.configs import cgan_mnist
 
