@@ -14,12 +14,16 @@ jax.config.update('jax_num_cpu_devices', 8)
 xla_cpu.choose_kernels()
 # Programs compiled again unchanged (a run and its resumption, one tiny config in several tests)
 # come from this session's cache: compiling, not running, is most of a tiny run's time. The
-# subprocess tests (train.py killed and resumed) still compile afresh in each process.
+# variables hand the cache to the subprocesses the tests start (train.py killed and run again,
+# evaluate.py called with several seeds), which read JAX's settings from the environment.
 COMPILATION_CACHE = tempfile.mkdtemp(prefix='gans-tests-xla-')
 atexit.register(shutil.rmtree, COMPILATION_CACHE, ignore_errors=True)
-jax.config.update('jax_compilation_cache_dir', COMPILATION_CACHE)
-jax.config.update('jax_persistent_cache_min_compile_time_secs', 0)
-jax.config.update('jax_persistent_cache_min_entry_size_bytes', 0)
+CACHE_SETTINGS = {'jax_compilation_cache_dir': COMPILATION_CACHE,
+                  'jax_persistent_cache_min_compile_time_secs': 0,
+                  'jax_persistent_cache_min_entry_size_bytes': 0}
+for name, value in CACHE_SETTINGS.items():
+  jax.config.update(name, value)
+  os.environ[name.upper()] = str(value)
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
