@@ -566,7 +566,8 @@ def test_bigan_runs_agree_across_modes_and_resume_bitwise(tmp_path, data_dir):
 
 # ---- the experiment configs
 
-CONFIGS = ['wgan', 'dragan', 'r1', 'sngan', 'infogan', 'bigan', 'acgan100', 'cgan100']
+CONFIGS = ['wgan', 'dragan', 'r1', 'sngan', 'infogan', 'bigan', 'acgan100', 'cgan100', 'ecgan100',
+           'mlp200']
 EXPERIMENTS = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(
     os.path.dirname(gans.configs.__file__), '*.py')) if not p.endswith('__init__.py'))
 
