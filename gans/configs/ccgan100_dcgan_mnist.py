@@ -1,4 +1,4 @@
-"""CC-GAN, 100 labels, on the DCGAN backbone on MNIST (not run yet: results/lengths.md).
+"""CC-GAN, 100 labels, on the DCGAN backbone on MNIST: results/ccgan100_dcgan_mnist.
 
 Denton et al. (2016) in-paint with convolutional networks; ccgan100_mnist.py, the MLP version,
 gives the rest (100 labelled images, the 12-pixel hole). The backbone is the DCGAN recipe's
@@ -6,7 +6,8 @@ gives the rest (100 labelled images, the 12-pixel hole). The backbone is the DCG
 logits, and the narrower 128 -> 64 -> 32 generator, with Adam at 2e-4. Batch 128 instead of the
 recipe's 64 halves the steps of an epoch on a CPU; the labelled batch (32 of the 100 labelled
 images per step) is the default. evaluate.py scores D as a classifier beside the same network
-trained on the 100 labelled images alone.
+trained on the 100 labelled images alone: at epoch 10, 0.8111 against 0.7464 test accuracy (the
+MLP backbone's 25-epoch run of the first version: 0.6603 against 0.7714).
 """
 from gans.configs import ccgan100_mnist
 
