@@ -23,7 +23,8 @@ def run(script, *args, env=None):
 
 
 def cpu_env(devices=1):
-  return dict(os.environ, XLA_FLAGS=f'--xla_force_host_platform_device_count={devices}')
+  return dict(os.environ, XLA_FLAGS=f"{os.environ['XLA_FLAGS']} "
+                                    f'--xla_force_host_platform_device_count={devices}')
 
 
 @pytest.mark.parametrize('flags, message', [

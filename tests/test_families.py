@@ -560,7 +560,13 @@ def test_bigan_samples_from_noise_alone_and_encodes_to_the_latent():
 
 
 def test_bigan_runs_agree_across_modes_and_resume_bitwise(tmp_path, data_dir):
-  assert_modes_agree(bigan_config())
+  # Adam divides each gradient by its own size, so a weight whose gradient nearly cancels over
+  # the batch moves by about lr whatever that size, and the rounding of how the batch is split
+  # shows in the move: D's weight from z_0 into one hidden unit moves 2.3e-4 in the two steps,
+  # 8.7e-6 (LLVM -O3) to 1.1e-5 (-O0) apart between jit and sharded. So the states agree to
+  # 2 lr, as for the Wasserstein losses, and the metrics as tightly as ever.
+  config = bigan_config()
+  assert_modes_agree(config, tolerance=2 * config.learning_rate)
   assert_resumes_bitwise(tmp_path, data_dir, 'bigan')
 
 
