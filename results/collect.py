@@ -378,7 +378,7 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
       link = f'[{run["name"]}](README.md#{run["name"]})'
       lines += [f'- {model_label(run["config"])} ({link}): {finding}' for finding in findings(run)]
     lines += ['', '### Samples (last epoch)', '', '| ' + ' | '.join(
-        model_label(r['config']) for r in ours) + ' |', '|' + '---|' * len(ours),
+        f'{model_label(r["config"])}<br>`{r["name"]}`' for r in ours) + ' |', '|' + '---|' * len(ours),
               '| ' + ' | '.join(f'![{r["name"]}]({r["name"]}/{r["grids"][-1]})' for r in ours)
               + ' |', '']
     for title, items in (('PPCA component sweep', sweeps), ('Augmentation experiment', grids)):
