@@ -14,8 +14,9 @@ jax.config.update('jax_num_cpu_devices', 8)
 # The tests compile far more than they run, and XLA:CPU compiles faster at LLVM's optimisation
 # level 0: test_models' shape tests take 0.72 of their time at the default level, as a whole
 # process (median of 3 alternated pairs). XLA builds the same programs; the machine code may
-# round some sums differently in the last bits, which no test compares across levels. Set
-# before JAX starts its CPU backend; the tests' subprocesses inherit it.
+# round some sums differently in the last bits (the shipped evaluators, trained at the default
+# level, still score their recorded test accuracy exactly). Set before JAX starts its CPU
+# backend; the tests' subprocesses inherit it.
 COMPILE_FAST = '--xla_backend_optimization_level=0'
 os.environ['XLA_FLAGS'] = f"{os.environ.get('XLA_FLAGS', '')} {COMPILE_FAST}".strip()
 xla_cpu.choose_kernels()
