@@ -377,8 +377,9 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
     for run in ours:
       link = f'[{run["name"]}](README.md#{run["name"]})'
       lines += [f'- {model_label(run["config"])} ({link}): {finding}' for finding in findings(run)]
-    lines += ['', '### Samples (last epoch)', '', '| ' + ' | '.join(
-        f'{model_label(r["config"])}<br>`{r["name"]}`' for r in ours) + ' |', '|' + '---|' * len(ours),
+    headers = [f'{model_label(r["config"])}<br>`{r["name"]}`' for r in ours]
+    lines += ['', '### Samples (last epoch)', '', '| ' + ' | '.join(headers) + ' |',
+              '|' + '---|' * len(ours),
               '| ' + ' | '.join(f'![{r["name"]}]({r["name"]}/{r["grids"][-1]})' for r in ours)
               + ' |', '']
     for title, items in (('PPCA component sweep', sweeps), ('Augmentation experiment', grids)):
