@@ -67,6 +67,14 @@ def test_summary_is_mean_and_std_over_seeds():
   assert count == 3 and mean == pytest.approx(0.8) and std == pytest.approx(np.std([0.9, 0.8, 0.7]))
 
 
+def test_a_table_of_baselines_alone_has_their_rows_and_no_empty_column():
+  cells = [{'generator': 'real_only', 'fraction': 0.01, 'ratio': 0, 'seed': s,
+            'test_accuracy': a} for s, a in enumerate([0.94, 0.96])]
+  table = augmentation.markdown(cells, SETTINGS)
+  assert '| real fraction | generator | ratio 0 (real only) |\n|---|---|---|\n' in table
+  assert '| 1 % | – | 95.00 ± 1.00 |' in table
+
+
 def test_other_settings_in_the_same_output_dir_are_refused(tmp_path, data_dir):
   output = str(tmp_path / 'grid')
   augmentation.run_grid(SETTINGS, {}, [0], [1.0], [0], output, synthetic_only=False,

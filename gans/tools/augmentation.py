@@ -238,6 +238,10 @@ def _fmt(stat, num_seeds):
   return text if stat[2] == num_seeds else f'{text} (n={stat[2]})'
 
 
+def _row(columns) -> str:
+  return '| ' + ' | '.join(columns) + ' |'
+
+
 def markdown(cells, settings) -> str:
   summary = summarise(cells)
   generators = sorted({c['generator'] for c in cells} - {REAL_ONLY})
@@ -247,14 +251,14 @@ def markdown(cells, settings) -> str:
   lines = [f'Test accuracy (%) of the LeNet on real {settings.dataset} test images, mean ± std '
            f'over seeds {seeds}; {settings.num_steps} steps of batch {settings.batch_size} per '
            f'cell; ratio = synthetic:real images.', '',
-           '| real fraction | generator | ratio 0 (real only) | '
-           + ' | '.join(f'ratio {r:g}' for r in ratios) + ' |',
+           _row(['real fraction', 'generator', 'ratio 0 (real only)']
+                + [f'ratio {r:g}' for r in ratios]),
            '|---|---|---|' + '---|' * len(ratios)]
   for fraction in fractions:
     baseline = _fmt(summary.get((REAL_ONLY, fraction, 0)), len(seeds))
-    for g in generators:
+    for g in generators or ['–']:  # a grid of baselines alone (--ratios=0) still has its rows
       row = [_fmt(summary.get((g, fraction, r)), len(seeds)) for r in ratios]
-      lines.append(f'| {100 * fraction:g} % | {g} | {baseline} | ' + ' | '.join(row) + ' |')
+      lines.append(_row([f'{100 * fraction:g} %', g, baseline] + row))
   cas = [(g, summary.get((g, 1.0, SYNTHETIC_ONLY))) for g in generators]
   if any(stat for _, stat in cas):
     real = _fmt(summary.get((REAL_ONLY, 1.0, 0)), len(seeds))
