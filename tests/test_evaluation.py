@@ -114,11 +114,21 @@ def test_the_shipped_evaluators_load_checked_and_score_the_real_test_split(datas
   evaluator = classifier.load(dataset, '/nonexistent')  # the shipped one, never a cache
   assert evaluator.info['version'] == classifier.VERSION and evaluator.info['dataset'] == dataset
   assert evaluator.info['test_accuracy'] >= accuracy
+  reference = scoring._shipped_reference(evaluator, labelled=True)
+  assert reference is not None  # beside the weights, made with them
+  test, real_scores, _ = reference
+  assert test['features'].shape == (10000, evaluator.model.feature_dim)
+  assert real_scores['conditional_accuracy'] > accuracy
   data_dir = os.environ.get('GANS_DATA_DIR')
   if data_dir and os.path.exists(os.path.join(data_dir, dataset)):  # CI has the real files
     images, labels = datasets.load_split(dataset, 'test', data_dir)
     assert classifier.accuracy(evaluator, images, labels) == pytest.approx(
         evaluator.info['test_accuracy'], abs=1e-6)
+    # The shipped reference is what scoring the real images gives on this machine.
+    train_images, train_labels = datasets.load_split(dataset, 'train', data_dir)
+    _, rescored, _ = scoring._compute_reference(evaluator, dataset, 10000, True, 0, data_dir,
+                                                train_images, train_labels)
+    assert rescored == pytest.approx(real_scores, rel=1e-4)
 
 
 def test_the_real_reference_is_cached_and_reused(small_data, classifier_dir, monkeypatch):
@@ -132,6 +142,38 @@ def test_the_real_reference_is_cached_and_reused(small_data, classifier_dir, mon
   second, _ = scoring.evaluate(images, None, 'mnist', small_data, classifier_dir, seed=5)
   assert len(calls) == 1  # the samples only; the reference came from the cache
   assert second == first
+
+
+def test_a_reference_beside_the_evaluator_spares_a_fresh_cache_the_real_images(
+    small_data, classifier_dir, tmp_path, monkeypatch):
+  """The reference shipped beside an evaluator's weights gives the same figures as one scored
+  from the real images, labelled or not, and is ignored when made with other weights."""
+  monkeypatch.setattr(scoring, 'SHIPPED_REFERENCE', {'num_samples': 110, 'seed': 5})
+  images = np.random.default_rng(4).integers(0, 256, (110, 28, 28)).astype(np.uint8)
+  labels = np.arange(110) % 10
+  scored = {labelled: scoring.evaluate(images, labels if labelled else None, 'mnist', small_data,
+                                       classifier_dir, seed=5)[0] for labelled in (True, False)}
+  fresh = str(tmp_path / 'fresh')  # the same evaluator, no reference cached
+  shutil.copytree(os.path.join(classifier_dir, 'mnist'), os.path.join(fresh, 'mnist'))
+  path = scoring.write_shipped_reference(classifier.load('mnist', fresh), small_data)
+  assert path == os.path.join(fresh, 'mnist', 'reference-110-5.npz')
+  computed = []
+  real_compute = scoring._compute_reference
+  monkeypatch.setattr(scoring, '_compute_reference',
+                      lambda *a: computed.append(1) or real_compute(*a))
+  for labelled in (True, False):
+    report, _ = scoring.evaluate(images, labels if labelled else None, 'mnist', small_data, fresh,
+                                 seed=5)
+    assert report == scored[labelled]
+  assert 'conditional_accuracy' in scored[True]['real']
+  assert 'conditional_accuracy' not in scored[False]['real']
+  assert not computed
+  with np.load(path) as npz:  # the same file, as if made with other weights
+    arrays = dict(npz)
+  np.savez(path, **dict(arrays, params_sha256='0' * 64))
+  shutil.rmtree(os.path.join(fresh, 'references'), ignore_errors=True)
+  report, _ = scoring.evaluate(images, None, 'mnist', small_data, fresh, seed=5)
+  assert computed and report == scored[False]
 
 
 def test_samples_equal_to_the_reference_score_like_it(small_data, classifier_dir, tmp_path):

@@ -80,6 +80,18 @@ def test_kid_on_whole_sets_matches_brute_force():
   assert metrics.kernel_inception_distance(x, y, num_subsets=1) == (mean, std)
 
 
+def test_kid_over_several_subsets_is_the_mean_and_std_of_each_subsets_mmd():
+  rng = np.random.default_rng(9)
+  x, y = rng.normal(size=(40, 4)), rng.normal(0.2, 1.1, size=(50, 4))
+  mean, std = metrics.kernel_inception_distance(x, y, num_subsets=4, subset_size=12, seed=2)
+  draws = np.random.default_rng(2)  # the same draws, in the same order: a's rows, then b's
+  mmds = []
+  for _ in range(4):
+    rows_x, rows_y = draws.choice(40, 12, replace=False), draws.choice(50, 12, replace=False)
+    mmds.append(brute_force_mmd(x[rows_x], y[rows_y]))
+  np.testing.assert_allclose([mean, std], [np.mean(mmds), np.std(mmds)], rtol=1e-4, atol=1e-6)
+
+
 def test_kid_is_near_zero_for_one_distribution_and_positive_for_a_shift():
   rng = np.random.default_rng(4)
   x, y = rng.normal(size=(400, 8)), rng.normal(size=(400, 8))
@@ -118,8 +130,37 @@ def test_density_coverage_on_a_line():
   assert metrics.density_coverage(real, fake, k=2, real_radii=radii) == pytest.approx((0.25, 0.4))
 
 
+def brute_force_manifold_metrics(real, fake, k_pr, k_dc):
+  """The four manifold metrics from the full distance matrices, as their papers define them."""
+  def radii(points, k):
+    d = brute_force_distances(points, points)
+    np.fill_diagonal(d, np.inf)
+    return np.sort(d, axis=1)[:, k - 1]
+  fake_real = brute_force_distances(fake, real)  # (fake, real)
+  in_real_pr = fake_real <= radii(real, k_pr)[None, :]
+  in_real_dc = fake_real <= radii(real, k_dc)[None, :]
+  in_fake_pr = fake_real <= radii(fake, k_pr)[:, None]
+  return {'precision': in_real_pr.any(axis=1).mean(), 'recall': in_fake_pr.any(axis=0).mean(),
+          'density': in_real_dc.sum() / (k_dc * len(fake)),
+          'coverage': in_real_dc.any(axis=0).mean()}
+
+
+@pytest.mark.parametrize('k_pr, k_dc', [(3, 5), (1, 2), (4, 4)])
+def test_manifold_metrics_match_brute_force(k_pr, k_dc):
+  rng = np.random.default_rng(10)
+  real = rng.normal(size=(60, 5))
+  fake = np.concatenate([rng.normal(size=(40, 5)), rng.normal(3.0, 1.0, size=(30, 5))])
+  got = metrics.manifold_metrics(real, fake, k_pr, k_dc)
+  expected = brute_force_manifold_metrics(real, fake, k_pr, k_dc)
+  assert got == pytest.approx(expected)
+  assert 0 < got['precision'] < 1 and 0 < got['coverage'] < 1  # neither trivially 0 nor 1
+  known = metrics.manifold_metrics(real, fake, k_pr, k_dc, metrics.manifold_radii(real, k_pr),
+                                   metrics.manifold_radii(real, k_dc))
+  assert known == got
+
+
 @pytest.mark.parametrize('batch_size', [1, 4, 7, 64])
-@pytest.mark.parametrize('k', [1, 3])
+@pytest.mark.parametrize('k', [1, 3, 5])
 def test_kth_nearest_within_a_set_skips_only_the_point_itself_in_every_chunk(batch_size, k):
   x = np.random.default_rng(5).normal(size=(23, 6)) + 10.0
   x[11] = x[5]  # duplicates are each other's neighbours at distance 0

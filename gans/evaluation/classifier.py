@@ -42,10 +42,11 @@ def cache_dir(directory=None) -> str:
 
 
 class Evaluator:
-  """A trained classifier: `predict(images) -> (probs, features)` in batches, jitted once."""
+  """A trained classifier: `predict(images) -> (probs, features)` in batches, jitted once.
+  `folder`: where its weights were read from (None for one not saved yet)."""
 
-  def __init__(self, dataset, params, info):
-    self.dataset, self.params, self.info = dataset, params, info
+  def __init__(self, dataset, params, info, folder=None):
+    self.dataset, self.params, self.info, self.folder = dataset, params, info, folder
     self.model = lenet.Classifier(data.get_info(dataset).num_classes)
     self._apply = jax.jit(lambda p, x: self.model.apply({'params': p}, x, train=False))
 
@@ -116,6 +117,7 @@ def save(evaluator: Evaluator, directory=None) -> str:
   if os.path.exists(folder):
     shutil.rmtree(folder)
   os.replace(tmp, folder)
+  evaluator.folder = folder
   return folder
 
 
@@ -137,7 +139,7 @@ def _read(folder, dataset):
                      f'info.json; restore them (git checkout) or retrain them')
   with np.load(path) as npz:
     params = traverse_util.unflatten_dict({k: npz[k] for k in npz.files}, sep='/')
-  return Evaluator(dataset, params, info)
+  return Evaluator(dataset, params, info, folder)
 
 
 def load(dataset, directory=None):

@@ -79,18 +79,17 @@ def _score(evaluator, images, labels, test, train_images, seed):
   predicted = probs.argmax(-1)
   mean, cov = metrics.feature_statistics(features)
   kid_mean, kid_std = metrics.kernel_inception_distance(features, test['features'], seed=seed)
-  precision, recall = metrics.precision_recall(test['features'], features,
-                                               real_radii=test['radii_3'])
-  density, coverage = metrics.density_coverage(test['features'], features,
-                                               real_radii=test['radii_5'])
+  manifold = metrics.manifold_metrics(test['features'], features, k_pr=3, k_dc=5,
+                                      real_radii_pr=test['radii_3'],
+                                      real_radii_dc=test['radii_5'])
   modes = metrics.mode_coverage(predicted, num_classes)
-  queries = images[:MEMORISATION_QUERIES].reshape(-1, 784).astype(np.float32)
+  queries = images[:MEMORISATION_QUERIES].reshape(-1, 784)
   nearest = metrics.nearest_neighbour_distances(queries, train_images)
   scores = {
       'classifier_score': metrics.classifier_score(probs),
       'frechet_distance': metrics.frechet_distance(mean, cov, test['mean'], test['cov']),
       'kid': kid_mean, 'kid_std': kid_std,
-      'precision': precision, 'recall': recall, 'density': density, 'coverage': coverage,
+      **manifold,
       'classes_covered': modes['num_covered'], 'class_entropy': modes['entropy'],
       'nearest_train_distance_median': float(np.median(nearest)),
       'nearest_train_distance_p5': float(np.percentile(nearest, 5)),
@@ -116,48 +115,113 @@ def _test_statistics(features) -> dict:
           'radii_5': metrics.manifold_radii(features, 5)}
 
 
-def _reference(evaluator, dataset, num_samples, labelled, seed, data_dir, classifier_dir,
-               train_images, train_labels):
-  """The real test split's features and statistics, and the real reference's scores and figure
-  data: num_samples real train images picked with the seed, scored by the same code.
+# The conditional parts of a labelled reference: dropped, it is the unlabelled one.
+CONDITIONAL_SCORES, CONDITIONAL_EXTRAS = ('conditional_accuracy',), ('per_class_accuracy',
+                                                                     'confusion')
+# The reference an evaluator's folder may hold beside its weights: 10,000 samples, seed 0, the
+# defaults of evaluate.py, so that a first evaluation need not score the real images.
+SHIPPED_REFERENCE = {'num_samples': 10000, 'seed': 0}
 
-  Cached in <classifier cache>/references/, keyed by the evaluator's weights (their sha256),
-  dataset, count, seed and whether labels are scored, so scoring samples does not score the same
-  real images again on every call.
-  """
-  name = (f'{dataset.replace("/", "_")}-{evaluator.info["params_sha256"][:16]}-{num_samples}-'
-          f'{seed}{"-labelled" if labelled else ""}.npz')
-  path = os.path.join(classifier.cache_dir(classifier_dir), 'references', name)
+
+def shipped_reference_path(evaluator) -> str:
+  return os.path.join(evaluator.folder, 'reference-{num_samples}-{seed}.npz'.format(
+      **SHIPPED_REFERENCE))
+
+
+def _read_reference(path, params_sha256):
+  """(test statistics, scores, extras) from a reference file of these evaluator weights, or
+  None when there is none, it is torn, or it was made with other weights."""
   try:
     with np.load(path, allow_pickle=False) as npz:
       arrays = {k: npz[k] for k in npz.files}
+    if str(arrays.pop('params_sha256', params_sha256)) != params_sha256:
+      return None
     test = {k: arrays.pop(f'test_{k}') for k in TEST_STATISTICS}
     scores = json.loads(str(arrays.pop('scores')))
     return test, scores, {k.removeprefix('extra_'): v for k, v in arrays.items()}
   except (OSError, ValueError, KeyError, EOFError):
-    pass  # none yet, or a torn one: compute it
+    return None
+
+
+def _write_reference(path, reference, params_sha256, compressed=False):
+  test, scores, extras = reference
+  os.makedirs(os.path.dirname(path), exist_ok=True)
+  tmp = path[:-len('.npz')] + f'.tmp{os.getpid()}.npz'
+  (np.savez_compressed if compressed else np.savez)(
+      tmp, scores=json.dumps(scores), params_sha256=params_sha256,
+      **{f'test_{k}': v for k, v in test.items()}, **{f'extra_{k}': v for k, v in extras.items()})
+  os.replace(tmp, path)
+
+
+def _compute_reference(evaluator, dataset, num_samples, labelled, seed, data_dir, train_images,
+                       train_labels):
+  """The real test split's features and statistics, and the real reference's scores and figure
+  data: num_samples real train images picked with the seed, scored by the same code."""
   test_images, _ = datasets.load_split(dataset, 'test', data_dir)
   _, test_features = evaluator.predict(test_images)
   test = _test_statistics(test_features)
-  flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
+  flat_train = train_images.reshape(len(train_images), -1)  # uint8; metrics make it float32
   pick = np.random.default_rng(seed).choice(len(train_images), num_samples, replace=False)
   scores, extras = _score(evaluator, train_images[pick], train_labels[pick] if labelled else None,
                           test, flat_train, seed)
   # The memorisation reference is unseen real data: test images against the train set.
   nearest = metrics.nearest_neighbour_distances(
-      test_images[:MEMORISATION_QUERIES].reshape(-1, 784).astype(np.float32), flat_train)
+      test_images[:MEMORISATION_QUERIES].reshape(-1, 784), flat_train)
   scores['nearest_train_distance_median'] = float(np.median(nearest))
   scores['nearest_train_distance_p5'] = float(np.percentile(nearest, 5))
   extras['nearest'] = nearest
-  try:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = path[:-len('.npz')] + f'.tmp{os.getpid()}.npz'
-    np.savez(tmp, scores=json.dumps(scores), **{f'test_{k}': v for k, v in test.items()},
-             **{f'extra_{k}': v for k, v in extras.items()})
-    os.replace(tmp, path)
-  except OSError as e:  # a read-only cache costs time, not results
-    logging.warning('Could not cache the real reference in %s: %s', path, e)
   return test, scores, extras
+
+
+def _reference(evaluator, dataset, num_samples, labelled, seed, data_dir, classifier_dir,
+               train_images, train_labels):
+  """(test statistics, the real reference's scores, its figure data), from the first of:
+  - the cache, <classifier cache>/references/, keyed by the evaluator's weights (their sha256),
+    dataset, count, seed and whether labels are scored;
+  - the reference shipped beside the evaluator's weights (the defaults' count and seed; the
+    unlabelled reference is the labelled one less its conditional parts);
+  - scoring the real images, then caching the result.
+  """
+  sha = evaluator.info['params_sha256']
+  name = (f'{dataset.replace("/", "_")}-{sha[:16]}-{num_samples}-'
+          f'{seed}{"-labelled" if labelled else ""}.npz')
+  path = os.path.join(classifier.cache_dir(classifier_dir), 'references', name)
+  reference = _read_reference(path, sha)
+  if reference is None and {'num_samples': num_samples, 'seed': seed} == SHIPPED_REFERENCE:
+    reference = _shipped_reference(evaluator, labelled)
+  if reference is None:
+    reference = _compute_reference(evaluator, dataset, num_samples, labelled, seed, data_dir,
+                                   train_images, train_labels)
+    try:
+      _write_reference(path, reference, sha)
+    except OSError as e:  # a read-only cache costs time, not results
+      logging.warning('Could not cache the real reference in %s: %s', path, e)
+  return reference
+
+
+def _shipped_reference(evaluator, labelled):
+  """The reference beside the evaluator's weights, or None; unlabelled, the labelled one less its
+  conditional parts (the same real images and seed give every other figure)."""
+  if evaluator.folder is None:
+    return None
+  reference = _read_reference(shipped_reference_path(evaluator), evaluator.info['params_sha256'])
+  if reference is None or labelled:
+    return reference
+  test, scores, extras = reference
+  return (test, {k: v for k, v in scores.items() if k not in CONDITIONAL_SCORES},
+          {k: v for k, v in extras.items() if k not in CONDITIONAL_EXTRAS})
+
+
+def write_shipped_reference(evaluator, data_dir=None) -> str:
+  """Scores the real reference of evaluate.py's defaults (labelled) and writes it, compressed,
+  beside the evaluator's weights; returns its path."""
+  dataset = evaluator.dataset
+  train_images, train_labels = datasets.load_split(dataset, 'train', data_dir)
+  reference = _compute_reference(evaluator, dataset, SHIPPED_REFERENCE['num_samples'], True,
+                                 SHIPPED_REFERENCE['seed'], data_dir, train_images, train_labels)
+  path = shipped_reference_path(evaluator)
+  _write_reference(path, reference, evaluator.info['params_sha256'], compressed=True)
+  return path
 
 
 def evaluate(images, labels, dataset, data_dir=None, classifier_dir=None, seed=0):
@@ -173,7 +237,7 @@ def evaluate(images, labels, dataset, data_dir=None, classifier_dir=None, seed=0
                                               seed, data_dir, classifier_dir, train_images,
                                               train_labels)
   progress.update(1)
-  flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
+  flat_train = train_images.reshape(len(train_images), -1)  # uint8; metrics make it float32
   sample_scores, sample_extras = _score(evaluator, images, labels, test, flat_train, seed)
   progress.update(2)
   progress.close()
