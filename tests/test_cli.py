@@ -57,6 +57,32 @@ def test_bad_flags_fail_fast_with_one_line_and_write_nothing(tmp_path, flags, me
   assert not workdir.exists()
 
 
+@pytest.mark.parametrize('config_text, override, message', [
+    (None, [], "--config={path}: cannot load it ([Errno 2] No such file or directory"),
+    ('def get_config():\n  raise ValueError("no such recipe")\n', [],
+     '--config={path}: loading it raised ValueError: no such recipe'),
+    ('def get_config():\n  raise KeyError("mnist")\n', [],
+     "--config={path}: loading it raised KeyError: 'mnist'; give a Python file"),
+    ('import not_a_module\n', [], "loading it raised ModuleNotFoundError: No module named"),
+    ('def get_config(:\n', [], 'loading it raised SyntaxError'),
+    ('from gans.configs import mlp_mnist\nget_config = mlp_mnist.get_config\n',
+     ['--config.mlp.no_such_width=3'], "--config.mlp.no_such_width=3: the config has no field "
+                                        "'no_such_width'"),
+])
+def test_a_bad_config_file_is_one_error_line_and_exit_2(tmp_path, config_text, override,
+                                                       message):
+  path = tmp_path / 'config.py'
+  if config_text is not None:
+    path.write_text(config_text)
+  workdir = tmp_path / 'run'
+  result = run('train.py', f'--config={path}', f'--workdir={workdir}', *override)
+  assert result.returncode == 2, result.stderr
+  assert result.stderr.strip().splitlines() == [
+      line for line in result.stderr.strip().splitlines() if line.startswith('error:')]
+  assert message.format(path=path) in result.stderr
+  assert 'Traceback' not in result.stderr and not workdir.exists()
+
+
 def test_a_workdir_that_cannot_be_created_is_refused(tmp_path, data_dir):
   blocker = tmp_path / 'file'
   blocker.write_text('not a directory')

@@ -18,6 +18,7 @@ with exit status 2 for a UsageError (and for flags absl cannot parse), 3 for a S
   if __name__ == '__main__':
     cli.run_main(main, define_flags)
 """
+import re
 import sys
 from typing import Callable, NoReturn, Optional, Tuple, Type
 
@@ -35,12 +36,65 @@ def fail(error: Exception) -> NoReturn:
   sys.exit(next((code for kind, code in EXIT_CODES.items() if isinstance(error, kind)), 1))
 
 
+CONFIG_FILE_HELP = ('a Python file whose get_config() returns the config, such as '
+                    'gans/configs/mlp_mnist.py')
+
+
+def _argument(argv, matches, default):
+  """The first argument of argv that `matches` (a flag name's test), for the error line."""
+  return next((arg for arg in argv[1:] if arg.startswith('--') and matches(arg.split('=')[0])),
+              default)
+
+
+def _short_flag_error(error: flags.Error) -> str:
+  """absl's message, less the traceback ml_collections puts in it when get_config() raises."""
+  message = str(error)
+  if 'Error whilst parsing config file' in message:
+    flag = message.split(':', 1)[0].removeprefix('flag ')
+    cause = [line.strip() for line in message.splitlines() if line.strip()][-1]
+    return f'{flag}: loading it raised {cause}'
+  return message
+
+
+def _config_error(argv, error: Exception) -> str:
+  """The error line of an exception raised while ml_collections loads a config file or applies
+  a --config.FIELD=VALUE override (it raises AttributeError or KeyError for an unknown field)."""
+  if isinstance(error, (AttributeError, KeyError)):
+    field = str(error).strip('"\'')
+    override = _argument(argv, lambda name: name.endswith(f'.{field}'), None)
+    if override is not None:
+      return f'{override}: the config has no field {field!r}'
+  config = _argument(argv, lambda name: name == '--config', '--config')
+  return (f'{config}: loading it raised {type(error).__name__}: {error}; give '
+          f'{CONFIG_FILE_HELP}')
+
+
+def _check_config_files():
+  """ml_collections defers a config file it cannot read until the config is used: find it now."""
+  for name in flags.FLAGS:
+    flag = flags.FLAGS[name]
+    if hasattr(flag, 'config_filename') and flag.present:  # ml_collections' config file flags
+      try:
+        getattr(flag.value, 'lock')
+      except OSError as e:
+        cause = re.findall(r'\[Errno \d+\] [^\n]*', str(e))
+        raise UsageError(f'--{name}={flag.config_filename}: cannot load it '
+                         f'({cause[-1] if cause else e}); give {CONFIG_FILE_HELP}') from None
+
+
 def _parse_flags(argv):
-  """absl's parse, with a bad flag reported as a UsageError rather than absl's 'FATAL' lines."""
+  """absl's parse, with a bad flag or config file reported as a UsageError rather than absl's
+  'FATAL' lines or a traceback."""
   try:
-    return flags.FLAGS(argv)
+    remaining = flags.FLAGS(argv)
+    _check_config_files()
+    return remaining
   except flags.Error as e:
-    fail(UsageError(e))
+    fail(UsageError(_short_flag_error(e)))
+  except UsageError as e:
+    fail(e)
+  except Exception as e:  # a config file that does not load, or an override naming no field
+    fail(UsageError(_config_error(argv, e)))
 
 
 def run_main(main: Callable[[], None], define_flags: Optional[Callable[[], None]] = None,
