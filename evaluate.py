@@ -1,7 +1,7 @@
 """Scores a trained run or any npz of samples, each metric beside its real-data reference.
 
   python evaluate.py --workdir=W [--num_samples=10000]           # eval.json + figures in W
-  python evaluate.py --samples=S.npz --dataset=mnist              # S_eval.json + figures beside S
+  python evaluate.py --samples=S.npz --dataset=mnist [--output_dir=D]  # S_eval.json + figures in D
   python evaluate.py --workdir=W --num_samples=N --export=S.npz   # only export samples
 """
 from absl import flags, logging
@@ -23,7 +23,8 @@ flags.DEFINE_bool('use_ema', False, 'Export from the EMA of the generator.')
 flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')
 flags.DEFINE_string('classifier_dir', None, 'Cache of evaluator classifiers; default '
                     '$GANS_CLASSIFIER_DIR, else ~/.cache/gans/classifiers.')
-flags.DEFINE_string('output_dir', None, 'With --samples: where to write; default beside the npz.')
+flags.DEFINE_string('output_dir', None, 'With --samples: where to write the report and figures; '
+                    'default workdirs/evaluations/<folder of the npz>_<its name>.')
 
 
 def main():
@@ -49,8 +50,10 @@ def main():
   else:
     if not FLAGS.dataset:
       raise UsageError('--samples needs --dataset, the dataset the samples imitate')
-    reports = scoring.evaluate_file(FLAGS.samples, FLAGS.dataset, FLAGS.seed, FLAGS.data_dir,
-                                    FLAGS.classifier_dir, FLAGS.output_dir)
+    reports, written = scoring.evaluate_file(FLAGS.samples, FLAGS.dataset, FLAGS.seed,
+                                             FLAGS.data_dir, FLAGS.classifier_dir,
+                                             FLAGS.output_dir)
+    logging.info('Wrote the report and its figures to %s', written)
   for stem, report in reports.items():
     print(f'[{stem}]\n{scoring.format_report(report)}')
 

@@ -182,7 +182,9 @@ def test_samples_equal_to_the_reference_score_like_it(small_data, classifier_dir
   pick = np.random.default_rng(0).choice(256, 120, replace=False)
   path = str(tmp_path / 'real.npz')
   np.savez(path, images=train_images[pick, ..., 0], labels=train_labels[pick])
-  reports = scoring.evaluate_file(path, 'mnist', 0, small_data, classifier_dir)
+  reports, written = scoring.evaluate_file(path, 'mnist', 0, small_data, classifier_dir,
+                                           str(tmp_path / 'out'))
+  assert written == str(tmp_path / 'out')
   report = reports['real_eval']
   memorisation = {'nearest_train_distance_median', 'nearest_train_distance_p5'}
   distribution_metrics = lambda scores: {k: v for k, v in scores.items() if k not in memorisation}
@@ -195,8 +197,9 @@ def test_samples_equal_to_the_reference_score_like_it(small_data, classifier_dir
   assert report['samples']['conditional_accuracy'] == pytest.approx(expected)
   for name in ['real_eval.json', 'real_eval_class_histogram.png', 'real_eval_confusion.png',
                'real_eval_nearest_neighbours.png']:
-    assert (tmp_path / name).stat().st_size > 0
-  assert json.load(open(tmp_path / 'real_eval.json'))['num_samples'] == 120
+    assert (tmp_path / 'out' / name).stat().st_size > 0
+  assert json.load(open(tmp_path / 'out' / 'real_eval.json'))['num_samples'] == 120
+  assert sorted(os.listdir(tmp_path)) == ['out', 'real.npz']  # nothing beside the samples
 
 
 def test_other_samples_score_worse_than_the_reference(small_data, classifier_dir):
@@ -212,9 +215,25 @@ def test_other_samples_score_worse_than_the_reference(small_data, classifier_dir
   assert blank_report['samples']['recall'] == 0
 
 
-def run_evaluate(*args, env):
+def run_evaluate(*args, env, cwd=None):
   return subprocess.run([sys.executable, os.path.join(REPO, 'evaluate.py'), *args],
-                        capture_output=True, text=True, timeout=60, env=env)
+                        capture_output=True, text=True, timeout=60, env=env, cwd=cwd)
+
+
+def test_scored_samples_are_written_under_workdirs_never_beside_the_npz(tmp_path, small_data,
+                                                                       classifier_dir):
+  shipped = tmp_path / 'results' / 'some_run'  # a repository's tracked folder, say
+  shipped.mkdir(parents=True)
+  train_images, _ = datasets.load_split('mnist', 'train', small_data)
+  write_npz(shipped / 'samples.npz', images=train_images[:110])
+  env = dict(os.environ, GANS_DATA_DIR=small_data, GANS_CLASSIFIER_DIR=classifier_dir)
+  result = run_evaluate('--samples=results/some_run/samples.npz', '--dataset=mnist', env=env,
+                        cwd=tmp_path)
+  assert result.returncode == 0, result.stderr
+  assert os.listdir(shipped) == ['samples.npz']
+  written = tmp_path / 'workdirs' / 'evaluations' / 'some_run_samples'
+  assert json.load(open(written / 'samples_eval.json'))['num_samples'] == 110
+  assert 'workdirs/evaluations/some_run_samples' in result.stderr
 
 
 def write_npz(path, **arrays):
@@ -223,7 +242,9 @@ def write_npz(path, **arrays):
 
 
 @pytest.mark.parametrize('content, message', [
-    ('text', 'cannot read'),
+    ('text', 'is not an npz file written by numpy.savez'),
+    (np.zeros(3), 'is not an npz file written by numpy.savez'),  # an .npy renamed
+    ({'images': np.array([{'a': 1}], dtype=object)}, 'holds object arrays, which are not read'),
     ({'pixels': np.zeros((120, 28, 28), np.uint8)}, 'has no array named images (it has: pixels)'),
     ({'images': np.zeros((120, 28), np.uint8)}, 'images must have shape'),
     ({'images': np.full((120, 28, 28), np.nan, np.float32)}, 'NaN or Inf'),
@@ -240,15 +261,21 @@ def test_hostile_sample_files_get_one_line_and_nothing_is_overwritten(tmp_path, 
   path = tmp_path / 'samples.npz'
   if isinstance(content, str):
     path.write_text(content)
+  elif isinstance(content, np.ndarray):
+    with open(path, 'wb') as f:
+      np.save(f, content)
   else:
     write_npz(path, **content)
-  previous = tmp_path / 'samples_eval.json'
+  previous = tmp_path / 'out' / 'samples_eval.json'
+  previous.parent.mkdir()
   previous.write_text('{"kept": true}')
   env = dict(os.environ, GANS_DATA_DIR=small_data, GANS_CLASSIFIER_DIR=str(tmp_path / 'none'))
-  result = run_evaluate(f'--samples={path}', '--dataset=mnist', env=env)
+  result = run_evaluate(f'--samples={path}', '--dataset=mnist', f'--output_dir={previous.parent}',
+                        env=env)
   assert result.returncode == 2
   errors = [line for line in result.stderr.splitlines() if line.strip()]
   assert len(errors) == 1 and errors[0].startswith('error: ') and message in errors[0], errors
+  assert 'allow_pickle' not in result.stderr  # never the advice to unpickle a stranger's file
   assert previous.read_text() == '{"kept": true}'
   assert not (tmp_path / 'none').exists()
 

@@ -7,6 +7,7 @@ images the classifier learnt from, except in the memorisation check, which asks 
 """
 import json
 import os
+import zipfile
 
 import numpy as np
 from absl import logging
@@ -54,12 +55,24 @@ def as_labels(labels, num_images, num_classes) -> np.ndarray:
 
 
 def load_samples(path, num_classes):
-  """(images uint8 (N, 28, 28, 1), labels or None) from an npz of `images` [and `labels`]."""
+  """(images uint8 (N, 28, 28, 1), labels or None) from an npz of `images` [and `labels`].
+
+  Only an npz of plain arrays is read, never unpickled: a file is data, not code to run."""
+  if not os.path.isfile(path):
+    raise UsageError(f'--samples {path!r}: no such file')
+  if not zipfile.is_zipfile(path):
+    raise UsageError(f'--samples {path!r} is not an npz file written by numpy.savez or '
+                     f'numpy.savez_compressed (it is not a zip archive of .npy arrays)')
   try:
     with np.load(path, allow_pickle=False) as npz:
       arrays = {k: npz[k] for k in npz.files}
-  except (OSError, ValueError, EOFError) as e:
-    raise UsageError(f'cannot read {path!r} as an npz file: {e}') from None
+  except ValueError as e:  # numpy refuses an object array without unpickling it
+    if 'allow_pickle' in str(e) or 'pickled' in str(e):
+      raise UsageError(f'--samples {path!r} holds object arrays, which are not read (only '
+                       f'numeric arrays are); save images as uint8 or float') from None
+    raise UsageError(f'--samples {path!r} is not a readable npz file: {e}') from None
+  except (OSError, EOFError, zipfile.BadZipFile) as e:
+    raise UsageError(f'--samples {path!r} is not a readable npz file: {e}') from None
   if 'images' not in arrays:
     raise UsageError(f'{path!r} has no array named images (it has: {", ".join(arrays) or "none"})')
   images = as_images(arrays['images'])
@@ -297,13 +310,23 @@ def write_outputs(report, figures, output_dir, stem='eval'):
                                 os.path.join(output_dir, f'{stem}_confusion.png'))
 
 
+def default_output_dir(path) -> str:
+  """Where --samples writes without --output_dir: workdirs/evaluations/<folder>_<name>, under the
+  working directory (never beside the npz, which may be a file of someone's repository)."""
+  folder = os.path.basename(os.path.dirname(os.path.abspath(path)))
+  stem = os.path.splitext(os.path.basename(path))[0]
+  return os.path.join('workdirs', 'evaluations', f'{folder}_{stem}' if folder else stem)
+
+
 def evaluate_file(path, dataset, seed=0, data_dir=None, classifier_dir=None, output_dir=None):
-  """Scores any npz of samples; writes `<name>_eval.json` and figures beside it (or output_dir)."""
+  """Scores any npz of samples; writes `<name>_eval.json` and figures to output_dir (default:
+  default_output_dir(path)). Returns ({stem: report}, the folder written)."""
   images, labels = load_samples(path, data.get_info(dataset).num_classes)
   report, figures = evaluate(images, labels, dataset, data_dir, classifier_dir, seed)
   stem = os.path.splitext(os.path.basename(path))[0] + '_eval'
-  write_outputs(report, figures, output_dir or os.path.dirname(os.path.abspath(path)), stem)
-  return {stem: report}
+  output_dir = output_dir or default_output_dir(path)
+  write_outputs(report, figures, output_dir, stem)
+  return {stem: report}, output_dir
 
 
 class TrainingMonitor:
