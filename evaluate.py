@@ -28,15 +28,13 @@ flags.DEFINE_string('output_dir', None, 'With --samples: where to write the repo
 
 
 def main():
-  from gans.run import xla_cpu
-  xla_cpu.choose_kernels()  # before JAX starts its backend
+  from gans.run import startup
+  startup.prepare()
   from gans.evaluation import scoring
   if bool(FLAGS.workdir) == bool(FLAGS.samples):
     raise UsageError('give exactly one of --workdir (a training run) or --samples (an npz)')
   if FLAGS.workdir:  # checkpoints: orbax, and the families' code
     from gans.evaluation import sampling, workdir
-    from gans.run import checkpoints
-    checkpoints.quiet_orbax_logging()
   if FLAGS.export:
     if not FLAGS.workdir:
       raise UsageError('--export needs --workdir')

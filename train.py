@@ -41,12 +41,11 @@ PLAIN_FLAGS = ('model', 'dataset', 'data_dir', 'loss', 'num_epochs', 'num_steps'
 
 
 def main():
-  from gans.run import xla_cpu
-  xla_cpu.choose_kernels()  # before JAX starts its backend
+  from gans.run import startup
+  startup.prepare()
   import jax
-  from gans.run import checkpoints, runs
+  from gans.run import runs
   from gans.training import loop
-  checkpoints.quiet_orbax_logging()
   if FLAGS.distributed:
     jax.distributed.initialize()
   config = FLAGS.config

@@ -296,6 +296,10 @@ def test_a_workdir_is_scored_with_and_without_its_ema(tmp_path, small_data, clas
   assert plain['num_samples'] == ema['num_samples'] == 120
   assert plain['real'] == ema['real']  # one reference, the same real images
   assert plain['samples']['frechet_distance'] != ema['samples']['frechet_distance']
+  # Which checkpoint and which generator each report scored.
+  assert plain['checkpoint'] == {'step': 4, 'generator': 'G'}
+  assert ema['checkpoint'] == {'step': 4, 'generator': 'EMA of G'}
+  assert 'of EMA of G at step 4' in scoring.format_report(ema)
   for stem in ('eval', 'eval_ema'):
     assert json.load(open(os.path.join(workdir, f'{stem}.json'))) == reports[stem]
     for figure in ('class_histogram', 'nearest_neighbours'):

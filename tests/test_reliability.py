@@ -2,6 +2,7 @@
 writes, repeated SIGKILLs. Nothing may be lost and no resumed run may differ."""
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -93,7 +94,12 @@ def test_a_damaged_newest_checkpoint_is_skipped_and_the_run_still_ends_exact(
   with caplog.at_level(logging.INFO):
     loop.train(config(8), str(parts))
   assert ('Skipping the damaged checkpoint of step 6' in caplog.text) == skipped
-  assert f'Resuming from step {resume_step} ' in caplog.text
+  resumed_at = re.search(r'Resuming from step (\d+): epoch (\d+), after (\d+) of its (\d+) steps',
+                         caplog.text)
+  step, epoch, done, steps_per_epoch = map(int, resumed_at.groups())
+  assert step == resume_step == (epoch - 1) * steps_per_epoch + done
+  # The progress of the epoch it resumes in bears the same number.
+  assert re.search(rf'epoch {epoch}: \d+ of {steps_per_epoch} steps', caplog.text)
   step_whole, whole = undisturbed
   step_parts, resumed = final_state(parts)
   assert step_whole == step_parts == 8

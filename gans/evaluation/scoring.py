@@ -266,12 +266,22 @@ def format_report(report) -> str:
   """One line per metric: the samples' value beside the real reference."""
   if 'samples' not in report:  # a CC-GAN's or E-cGAN's own report
     return format_nested(report)
-  lines = [f'{report["dataset"]}: {report["num_samples"]} samples; evaluator test accuracy '
-           f'{report["classifier"]["test_accuracy"]:.4f}',
+  scored = report.get('checkpoint')
+  lines = [f'{report["dataset"]}: {report["num_samples"]} samples'
+           + (f' of {scored["generator"]} at step {scored["step"]}' if scored else '')
+           + f'; evaluator test accuracy {report["classifier"]["test_accuracy"]:.4f}',
            f'{"metric":34s} {"samples":>12s} {"real":>12s}']
   for name, value in report['samples'].items():
     lines.append(f'{name:34s} {value:12.4f} {report["real"][name]:12.4f}')
-  return '\n'.join(lines)
+  return '\n'.join(lines + KID_NOTE)
+
+
+# What the KID lines mean, printed under every report.
+KID_NOTE = [
+    'kid: unbiased MMD² of the evaluator\'s features with the cubic kernel, in those features\' '
+    'own units (not scaled by 1,000);',
+    'kid_std: the spread of one 1,000-image subset\'s estimate over the 100 subsets, not the error '
+    'of the mean; the real reference is 0 up to that spread.']
 
 
 def format_nested(report, indent='') -> str:

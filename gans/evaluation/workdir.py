@@ -32,12 +32,18 @@ def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifi
       # Only a label model's labels are classes: an InfoGAN's codes get a report of their own.
       report, figures = scoring.evaluate(images, labels if family.label_model else None,
                                          config.dataset, config.data_dir, classifier_dir, seed)
+      # What was scored: a report outlives the workdir's newer checkpoints.
+      report = {'checkpoint': {'step': int(state.step),
+                               'generator': 'EMA of G' if use_ema else 'G'}, 'seed': seed,
+                **report}
       scoring.write_outputs(report, figures, workdir, stem)
       results[stem] = report
   for name in family.reports:
     stem, make_report = conditional.REPORTS[name]
     evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
-    report = make_report(config, family, networks, state, evaluator, num_samples, workdir, seed)
+    report = {'checkpoint': {'step': int(state.step)}, 'seed': seed,
+              **make_report(config, family, networks, state, evaluator, num_samples, workdir,
+                            seed)}
     scoring.write_json(report, workdir, stem)
     results[stem] = report
   return results

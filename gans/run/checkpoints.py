@@ -174,13 +174,6 @@ def read_steps(workdir):
   return sorted(int(n) for n in names if n.isdigit())
 
 
-def quiet_orbax_logging():
-  """Keeps orbax's per-save and per-load INFO chatter out of the logs; its warnings still show."""
-  logging.get_absl_handler().addFilter(
-      lambda record: record.levelno > logging.converter.STANDARD_INFO
-      or 'orbax' not in record.pathname)
-
-
 def host_tree(tree):
   """Device arrays -> numpy, so the process that writes does not depend on the device layout."""
   return jax.device_get(tree)

@@ -35,5 +35,5 @@ class Progress:
 
   def close(self):
     self.bar.close()
-    logging.info('%s: %d of %d %ss in %.0f s', self.description, self.done, self.total, self.unit,
-                 time.perf_counter() - self.started)
+    logging.info('%s: %d of %d %ss in %.0f s of wall-clock time', self.description, self.done,
+                 self.total, self.unit, time.perf_counter() - self.started)

@@ -29,7 +29,7 @@ from gans.core import data
 from gans.core.errors import UsageError
 from gans.core.models import lenet
 from gans.evaluation import sampling, supervised
-from gans.run import checkpoints, datasets, xla_cpu
+from gans.run import datasets, startup
 from gans.run import progress as progress_lib
 from gans.tools import cli
 
@@ -308,8 +308,7 @@ def _numbers(name, values, kind):
 
 
 def main():
-  xla_cpu.choose_kernels()  # before JAX starts its backend
-  checkpoints.quiet_orbax_logging()
+  startup.prepare()
   if not FLAGS.output_dir:
     raise UsageError('--output_dir is required')
   generators = {}

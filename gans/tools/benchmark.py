@@ -44,7 +44,7 @@ from gans.core import data, families
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
 from gans.run import config as config_lib
-from gans.run import runs, xla_cpu
+from gans.run import runs, startup
 from gans.tools import cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -194,7 +194,7 @@ def define_flags():
 
 def main():
   jax.config.update('jax_num_cpu_devices', FLAGS.devices)  # before any JAX work
-  xla_cpu.choose_kernels()
+  startup.prepare()
   config = FLAGS.config
   config.model = FLAGS.model
   config.batch_size = FLAGS.batch_size

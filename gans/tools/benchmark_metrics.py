@@ -21,7 +21,7 @@ from gans.core import data, metrics
 from gans.core.errors import UsageError
 from gans.core.models import lenet
 from gans.evaluation import classifier, scoring
-from gans.run import xla_cpu
+from gans.run import startup
 from gans.tools import cli
 
 FLAGS = flags.FLAGS
@@ -80,7 +80,7 @@ def define_flags():
 
 
 def main():
-  xla_cpu.choose_kernels()  # before JAX starts its backend
+  startup.prepare()
   for name in ('num_samples', 'num_train', 'repeats'):
     if FLAGS[name].value < 1:
       raise UsageError(f'--{name} must be a positive integer, got {FLAGS[name].value}')

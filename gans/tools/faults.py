@@ -25,7 +25,7 @@ import numpy as np
 from absl import flags
 
 from gans.core.errors import UsageError
-from gans.run import checkpoints
+from gans.run import checkpoints, startup
 from gans.run import progress as progress_lib
 from gans.tools import cli
 
@@ -134,7 +134,7 @@ def define_flags():
 
 
 def main():
-  checkpoints.quiet_orbax_logging()
+  startup.prepare()
   for name in ('rounds', 'kills_per_round'):
     if FLAGS[name].value < 1:
       raise UsageError(f'--{name} must be a positive integer, got {FLAGS[name].value}')

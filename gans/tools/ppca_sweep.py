@@ -25,7 +25,7 @@ from gans.core.errors import UsageError
 from gans.core.models import ppca
 from gans.evaluation import classifier, sampling
 from gans.run import config as config_lib
-from gans.run import checkpoints, datasets, xla_cpu
+from gans.run import datasets, startup
 from gans.run import progress as progress_lib
 from gans.tools import cli
 
@@ -158,8 +158,7 @@ def plot(result, path):
 
 
 def main():
-  xla_cpu.choose_kernels()  # before JAX starts its backend
-  checkpoints.quiet_orbax_logging()  # the evaluator classifier's cache is an orbax checkpoint
+  startup.prepare()
   if not FLAGS.output_dir:
     raise UsageError('--output_dir is required')
   try:

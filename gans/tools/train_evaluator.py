@@ -15,7 +15,7 @@ evaluators ship theirs.
 """
 from absl import flags
 
-from gans.run import xla_cpu
+from gans.run import startup
 from gans.tools import cli
 
 FLAGS = flags.FLAGS
@@ -31,10 +31,8 @@ def define_flags():
 
 
 def main():
-  xla_cpu.choose_kernels()  # before JAX starts its backend
+  startup.prepare()
   from gans.evaluation import classifier, scoring
-  from gans.run import checkpoints
-  checkpoints.quiet_orbax_logging()
   if FLAGS.reference_only:
     evaluator = classifier.get_evaluator(FLAGS.dataset, FLAGS.data_dir, FLAGS.output_dir)
   else:

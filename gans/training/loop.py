@@ -175,11 +175,12 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
   checkpointer = checkpoints.Checkpointer(workdir)
   restored, meta = runs.restore_latest(checkpointer, checkpoints.host_tree(state), is_writer)
   step = 0
+  spe = len(images) // config.batch_size
   if restored is not None:
     state, step = restored, meta['step']
-    logging.info('Resuming from step %d (epoch %d, batch %d) in %s', step, meta['epoch'],
-                 meta['batch_in_epoch'], workdir)
-  spe = len(images) // config.batch_size
+    # Epochs count from 1 here as in every other line (the metadata's 'epoch' counts from 0).
+    logging.info('Resuming from step %d: epoch %d, after %d of its %d steps, in %s', step,
+                 step // spe + 1, step % spe, spe, workdir)
   total_steps = config.num_steps or config.num_epochs * spe
   logging.info('%s on %s: %d images, %d steps per epoch (last %d images of each epoch dropped), '
                '%d steps in total, %s over %d device(s)', config.model, config.dataset, len(images),
@@ -240,8 +241,9 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
         epoch_seconds.append((seconds, steps_timed))
         log.add_epoch(epoch + 1, step, seconds, steps_timed, spe)
         last = steps.last
-        logging.info('epoch %d (step %d): %.2f s for %d steps = %.2f s per epoch; d_loss %.4f, '
-                     'g_loss %.4f, D(x) %.3f, D(G(z)) %.3f', epoch + 1, step, seconds, steps_timed,
+        logging.info('epoch %d (step %d): %.2f s of train steps for %d steps (the Fréchet checks and '
+                     'compilation left out) = %.2f s per epoch; d_loss %.4f, g_loss %.4f, D(x) '
+                     '%.3f, D(G(z)) %.3f', epoch + 1, step, seconds, steps_timed,
                      seconds / steps_timed * spe, last['d_loss'], last['g_loss'], last['d_real'],
                      last['d_fake'])
         if is_writer:
