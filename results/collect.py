@@ -186,17 +186,24 @@ def write_readme(runs, machine, out_dir, earlier=()):
            + ' | '.join(label for _, label, _ in METRICS) + ' |',
            '|' + '---|' * (4 + len(METRICS))]
   sampled = [run for run in runs if 'samples' in run['report']]
+  first_with = {}  # a report's sample scores -> the row that showed them first
   for run in sampled:
     for version, report in scored_versions(run):
-      lines.append(f'| [{run["name"]}](#{run["name"]}){version} | {epochs_cell(run)} | '
+      scores = json.dumps(report['samples'], sort_keys=True)
+      row = f'[{run["name"]}](#{run["name"]}){version}'
+      # A generator trained unchanged inside another run (an E-cGAN's cGAN) scores the same.
+      same = (f' (the same generator as {first_with[scores]}, so the same scores)'
+              if scores in first_with else '')
+      first_with.setdefault(scores, row)
+      lines.append(f'| {row}{same} | {epochs_cell(run)} | '
                    f'{timing(run)} | {report["classifier"]["test_accuracy"]:.4f} | '
                    + ' | '.join(metric_cells(report)) + ' |')
   lines += ['', f'Metrics on {sampled[0]["report"]["num_samples"]:,} samples per run (a label '
             'model\'s with every class equally often; conditional accuracy: the evaluator names '
             'the class asked for; "EMA of G": the same run sampled from the exponential moving '
-            'average of its generator, `evaluate.py --use_ema`). Seconds per epoch exclude '
-            'compilation and the '
-            'evaluations of `--eval_every`.', '']
+            'average of its generator, `evaluate.py --use_ema`). KID is the unbiased MMD² of the '
+            'evaluator\'s features in their own units (not scaled by 1,000). Seconds per epoch '
+            'exclude compilation and the evaluations of `--eval_every`.', '']
   inpainters = [run for run in runs if 'inpainting' in run['report']]
   if inpainters:
     lines += ['## CC-GAN: in-painting and semi-supervised classification', '',
@@ -245,8 +252,12 @@ def write_readme(runs, machine, out_dir, earlier=()):
     name = run['name']
     lines += [f'## {name}', '', '```bash', run['commands'], '```', '']
     lines += [run['note'], ''] if run['note'] else []
-    lines += ['Sample grids at epochs '
-              + ', '.join(g[len('samples_epoch_'):-4].lstrip('0') for g in run['grids']) + ':', '']
+    if run['fit']:  # a closed-form fit has no epochs, only its samples
+      lines += ['Samples of the fit:', '']
+    elif run['grids']:
+      lines += ['Sample grids at epochs '
+                + ', '.join(g[len('samples_epoch_'):-4].lstrip('0') for g in run['grids']) + ':',
+                '']
     lines += [' '.join(f'![{g}]({name}/{g})' for g in run['grids']), '',
               ' '.join(f'![{caption}]({name}/{f})' for f, caption in run['figures']), '']
   with open(os.path.join(out_dir, 'README.md'), 'w') as f:

@@ -172,15 +172,33 @@ def test_kth_nearest_within_a_set_skips_only_the_point_itself_in_every_chunk(bat
 
 
 @pytest.mark.parametrize('batch_size', [1, 5, 37, 1024])
-def test_nearest_neighbour_distances_match_brute_force(batch_size):
+def test_nearest_neighbours_match_brute_force(batch_size):
   rng = np.random.default_rng(6)
   references = rng.uniform(size=(101, 50)) + 3.0
   queries = rng.uniform(size=(37, 50)) + 3.0
   queries[4] = references[17]  # a memorised sample
-  got = metrics.nearest_neighbour_distances(queries, references, batch_size=batch_size)
-  expected = brute_force_distances(queries, references).min(axis=1)
-  np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-3)
-  assert got.shape == (37,) and got[4] < 1e-3
+  got, index = metrics.nearest_neighbours(queries, references, batch_size=batch_size)
+  distances = brute_force_distances(queries, references)
+  np.testing.assert_allclose(got, distances.min(axis=1), rtol=1e-4, atol=1e-3)
+  np.testing.assert_array_equal(index, distances.argmin(axis=1))
+  assert got.shape == (37,) and got[4] < 1e-3 and index[4] == 17
+  np.testing.assert_array_equal(
+      metrics.nearest_neighbour_distances(queries, references, batch_size=batch_size), got)
+
+
+def test_nearest_neighbours_of_uint8_pixels_match_integer_arithmetic():
+  """Pixels are handed over as uint8 (a quarter of float32's bytes) and made float32 on the
+  device; squared distances agree with exact integer ones up to float32's rounding of the norms
+  (a few units in millions)."""
+  rng = np.random.default_rng(7)
+  references = rng.integers(0, 256, (300, 784), dtype=np.uint8)
+  queries = rng.integers(0, 256, (20, 784), dtype=np.uint8)
+  queries[3] = references[123]
+  got, index = metrics.nearest_neighbours(queries, references)
+  squared = ((queries[:, None].astype(np.int64) - references[None].astype(np.int64)) ** 2).sum(-1)
+  np.testing.assert_array_equal(index, squared.argmin(axis=1))
+  np.testing.assert_allclose(got ** 2, squared.min(axis=1), rtol=1e-5, atol=4)
+  assert got[3] ** 2 <= 4  # the copy of references[123]: 0 up to that rounding
 
 
 def test_classifier_score_extremes():

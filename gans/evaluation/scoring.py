@@ -97,7 +97,7 @@ def _score(evaluator, images, labels, test, train_images, seed):
                                       real_radii_dc=test['radii_5'])
   modes = metrics.mode_coverage(predicted, num_classes)
   queries = images[:MEMORISATION_QUERIES].reshape(-1, 784)
-  nearest = metrics.nearest_neighbour_distances(queries, train_images)
+  nearest, nearest_index = metrics.nearest_neighbours(queries, train_images)
   scores = {
       'classifier_score': metrics.classifier_score(probs),
       'frechet_distance': metrics.frechet_distance(mean, cov, test['mean'], test['cov']),
@@ -107,7 +107,7 @@ def _score(evaluator, images, labels, test, train_images, seed):
       'nearest_train_distance_median': float(np.median(nearest)),
       'nearest_train_distance_p5': float(np.percentile(nearest, 5)),
   }
-  extras = {'class_counts': modes['counts'], 'nearest': nearest}
+  extras = {'class_counts': modes['counts'], 'nearest': nearest, 'nearest_index': nearest_index}
   if labels is not None:
     conditional = metrics.conditional_accuracy(predicted, labels, num_classes)
     scores['conditional_accuracy'] = conditional['accuracy']
@@ -183,6 +183,7 @@ def _compute_reference(evaluator, dataset, num_samples, labelled, seed, data_dir
   scores['nearest_train_distance_median'] = float(np.median(nearest))
   scores['nearest_train_distance_p5'] = float(np.percentile(nearest, 5))
   extras['nearest'] = nearest
+  del extras['nearest_index']  # which train images the real ones are near: no figure shows it
   return test, scores, extras
 
 
@@ -312,9 +313,10 @@ def write_outputs(report, figures, output_dir, stem='eval'):
   samples, real = figures['samples'], figures['real']
   pictures.save_class_histogram(samples['class_counts'], real['class_counts'],
                              os.path.join(output_dir, f'{stem}_class_histogram.png'))
-  pictures.save_nearest_neighbour_figure(samples['nearest'], real['nearest'], figures['images'],
-                                      figures['train_images'],
-                                      os.path.join(output_dir, f'{stem}_nearest_neighbours.png'))
+  pictures.save_nearest_neighbour_figure(
+      samples['nearest'], real['nearest'], figures['images'],
+      figures['train_images'][samples['nearest_index']],
+      os.path.join(output_dir, f'{stem}_nearest_neighbours.png'))
   if 'confusion' in samples:
     pictures.save_confusion_matrix(samples['confusion'],
                                 os.path.join(output_dir, f'{stem}_confusion.png'))

@@ -129,9 +129,10 @@ def save_confusion_matrix(confusion, path):
   plt.close(fig)
 
 
-def save_nearest_neighbour_figure(sample_distances, real_distances, images, train_images, path,
+def save_nearest_neighbour_figure(sample_distances, real_distances, images, nearest_train, path,
                                   num_pairs=8):
-  """Distance histograms (samples vs unseen real images) and the closest sample/train pairs."""
+  """Distance histograms (samples vs unseen real images) and the closest sample/train pairs.
+  images[i]'s nearest train image is nearest_train[i], at sample_distances[i]."""
   fig, (hist, pairs) = plt.subplots(1, 2, figsize=(10, 3.5), width_ratios=(1.2, 1))
   bins = np.linspace(0, max(sample_distances.max(), real_distances.max()), 40)
   hist.hist(real_distances, bins, alpha=0.6, label='real test images')
@@ -139,10 +140,7 @@ def save_nearest_neighbour_figure(sample_distances, real_distances, images, trai
   hist.set_xlabel('L2 distance to the nearest train image (pixels in [0, 255])')
   hist.legend()
   closest = np.argsort(sample_distances)[:num_pairs]
-  flat_train = train_images.reshape(len(train_images), -1).astype(np.float32)
-  queries = images[closest].reshape(len(closest), -1).astype(np.float32)
-  squared = (queries ** 2).sum(1)[:, None] - 2 * queries @ flat_train.T + (flat_train ** 2).sum(1)
-  neighbours = train_images[squared.argmin(1)]
+  neighbours = nearest_train[closest]
   pairs.imshow(image_grid(np.concatenate([images[closest], neighbours]), columns=len(closest)),
                cmap='gray')
   pairs.set_title('closest samples (top) and their nearest train images')

@@ -30,15 +30,19 @@ FLAGS = flags.FLAGS
 def make_inputs(num_samples, feature_dim, num_classes, num_train, seed=0):
   rng = np.random.default_rng(seed)
   features = lambda: np.maximum(rng.normal(size=(num_samples, feature_dim)), 0).astype(np.float32)
+  real = features()
   return {
       'images': rng.integers(0, 256, (num_samples,) + data.IMAGE_SHAPE, dtype=np.uint8),
-      'real': features(),
+      'real': real,
+      'real_radii_3': metrics.manifold_radii(real, 3),
+      'real_radii_5': metrics.manifold_radii(real, 5),
       'fake': features(),
       'probs': rng.dirichlet(np.full(num_classes, 0.1), size=num_samples).astype(np.float32),
       'predicted': rng.integers(0, num_classes, num_samples),
       'target': rng.integers(0, num_classes, num_samples),
-      'queries': rng.uniform(size=(scoring.MEMORISATION_QUERIES, 784)).astype(np.float32),
-      'train': rng.uniform(size=(num_train, 784)).astype(np.float32),
+      # Pixels, uint8 as an evaluation hands them over.
+      'queries': rng.integers(0, 256, (scoring.MEMORISATION_QUERIES, 784), dtype=np.uint8),
+      'train': rng.integers(0, 256, (num_train, 784), dtype=np.uint8),
   }
 
 
@@ -50,8 +54,10 @@ def metric_calls(inputs, evaluator, num_classes):
       'frechet_distance': lambda: metrics.frechet_distance(
           *metrics.feature_statistics(real), *metrics.feature_statistics(fake)),
       'kernel_inception_distance': lambda: metrics.kernel_inception_distance(real, fake),
-      'precision_recall': lambda: metrics.precision_recall(real, fake),
-      'density_coverage': lambda: metrics.density_coverage(real, fake),
+      # An evaluation has the real side's radii from its cached reference: only the fake side's
+      # radii and the two ball passes are its own.
+      'precision_recall_density_coverage': lambda: metrics.manifold_metrics(
+          real, fake, 3, 5, inputs['real_radii_3'], inputs['real_radii_5']),
       'mode_coverage': lambda: metrics.mode_coverage(inputs['predicted'], num_classes),
       'classifier_score': lambda: metrics.classifier_score(inputs['probs']),
       'conditional_accuracy': lambda: metrics.conditional_accuracy(
