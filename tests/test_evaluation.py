@@ -1,6 +1,5 @@
 """The evaluation pipeline: input checks, the classifier cache, scores beside the real reference."""
 import glob
-import importlib.util
 import json
 import os
 import re
@@ -392,18 +391,9 @@ def test_a_bigan_is_scored_and_reconstructs_through_its_encoder(tmp_path, small_
   assert os.path.getsize(os.path.join(workdir, 'reconstructions.png')) > 0
 
 
-def load_collect():
-  """results/collect.py, the script that builds results/ (not part of the package)."""
-  spec = importlib.util.spec_from_file_location('collect', os.path.join(REPO, 'results',
-                                                                         'collect.py'))
-  module = importlib.util.module_from_spec(spec)
-  spec.loader.exec_module(module)
-  return module
-
-
 def test_collected_runs_stay_on_the_pages_after_their_workdirs_are_gone(tmp_path, small_data,
                                                                           classifier_dir):
-  collect = load_collect()
+  from gans.tools import report as collect  # the tool that builds results/
   workdir = str(tmp_path / 'tiny_ema')
   loop.train(tiny_config('mlp', small_data, ema_decay=0.5, num_steps=32), workdir)
   reports = workdir_lib.evaluate_workdir(workdir, num_samples=100, data_dir=small_data,

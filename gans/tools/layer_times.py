@@ -1,6 +1,6 @@
 """Per-layer times of the seed DCGAN's convolutions, ours against PyTorch's, on this machine.
 
-  python results/layer_times.py [--repeats 7]    # needs torch beside the requirements
+  python -m gans.tools.layer_times [--repeats=7]    # needs torch beside the requirements
 
 Why: the whole-step ratio of `python -m gans.tools.benchmark` says how far the DCGAN is from the
 peer, not where. For each convolution of the seed DCGAN at its training batch (generator 256;
@@ -10,25 +10,23 @@ computes them (`gans.core.models.dcgan`) and as torch does (the layers of the Py
 torch_peer.py, not part of this package; pass its path to `gans.tools.benchmark --torch_peer`),
 and prints a markdown table of medians in milliseconds.
 """
-import argparse
 import os
 import statistics
-import sys
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from gans.run import xla_cpu  # noqa: E402
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+from absl import flags
 
-xla_cpu.choose_kernels()  # before JAX starts its backend, as the entry points do
+from gans.configs import default
+from gans.core.errors import UsageError
+from gans.core.models import dcgan
+from gans.run import startup
+from gans.tools import cli
 
-import flax.linen as nn  # noqa: E402
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
-import torch  # noqa: E402
-
-from gans.configs import default  # noqa: E402
-from gans.core.models import dcgan  # noqa: E402
+FLAGS = flags.FLAGS
 
 # (name, batch, input height, in, out, stride, transposed); PyTorch pads 2 (+1 output padding
 # for stride 2), which is 'SAME' for these 5x5 kernels.
@@ -75,7 +73,7 @@ def ours(batch, size, cin, cout, stride, transposed, repeats):
           median_ms(lambda: jax.block_until_ready(forward_and_grads(params, x)), repeats))
 
 
-def peer(batch, size, cin, cout, stride, transposed, repeats):
+def peer(torch, batch, size, cin, cout, stride, transposed, repeats):
   if transposed:
     layer = torch.nn.ConvTranspose2d(cin, cout, 5, stride, 2, output_padding=stride - 1,
                                      bias=False)
@@ -94,20 +92,31 @@ def peer(batch, size, cin, cout, stride, transposed, repeats):
   return median_ms(forward, repeats), median_ms(forward_and_grads, repeats)
 
 
+def define_flags():
+  """The command line's flags; defined by `__main__` only, so importing this module adds none."""
+  flags.DEFINE_integer('repeats', 7, 'Timed calls per layer and pass; the median is printed.')
+
+
 def main():
-  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('--repeats', type=int, default=7)
-  args = parser.parse_args()
+  startup.prepare()
+  try:
+    import torch  # here: the peer is optional, never a requirement of the package
+  except ImportError:
+    raise UsageError('layer_times needs PyTorch beside the requirements (pip install torch); '
+                     'it is not one of them') from None
+  if FLAGS.repeats < 1:
+    raise UsageError(f'--repeats must be a positive integer, got {FLAGS.repeats}')
+  repeats = FLAGS.repeats
   torch.set_num_threads(os.cpu_count())
   print(f'JAX {jax.__version__} on {jax.devices()[0].device_kind}, torch {torch.__version__} '
         f'({torch.get_num_threads()} threads), XLA_FLAGS={os.environ.get("XLA_FLAGS", "")!r}, '
-        f'median of {args.repeats}, ms\n')
+        f'median of {repeats}, ms\n')
   print('| layer (batch) | ours forward | torch forward | ours forward + both gradients | '
         'torch forward + both gradients | ours / torch (with gradients) |')
   print('|---|---|---|---|---|---|')
   totals = np.zeros(4)
   for name, *shape in LAYERS:
-    times = ours(*shape, args.repeats) + peer(*shape, args.repeats)
+    times = ours(*shape, repeats) + peer(torch, *shape, repeats)
     times = np.array(times)[[0, 2, 1, 3]]
     totals += times
     print(f'| {name} ({shape[0]}) | ' + ' | '.join(f'{t:.1f}' for t in times)
@@ -117,4 +126,4 @@ def main():
 
 
 if __name__ == '__main__':
-  main()
+  cli.run_main(main, define_flags)

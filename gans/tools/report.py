@@ -1,8 +1,8 @@
 """Builds results/README.md, results/REPORT.md and results/<run>/ from finished workdirs and
 experiments; nothing here is typed in.
 
-  python results/collect.py --machine "2-core CPU" [WORKDIR...] [--sweep DIR] [--augmentation DIR]
-      [--earlier PAGE]
+  python -m gans.tools.report --machine="2-core CPU" [--workdirs=W1,W2,...] [--sweep=DIR]
+      [--augmentation=DIR] [--earlier=PAGE] [--out=results] [--readme_only]
 
 Each workdir must hold a finished train.py run, the `eval.json` of `evaluate.py --workdir` (and
 `eval_ema.json` where the run kept an EMA of G), and `command.txt` with the commands that made
@@ -14,17 +14,18 @@ after their workdirs are gone, and a run collected again replaces its folder. Bo
 one table of every metric beside its real reference, with the median seconds per epoch over the
 run's epochs.
 """
-import argparse
 import glob
 import json
 import os
 import shutil
-import sys
 
 import numpy as np
+from absl import flags
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from gans.run import checkpoints  # noqa: E402  (the repository root, above this folder)
+from gans.run import checkpoints
+from gans.tools import cli
+
+FLAGS = flags.FLAGS
 
 METRICS = [('classifier_score', 'classifier score ↑', 2), ('frechet_distance', 'FD ↓', 1),
            ('kid', 'KID ↓', 3), ('precision', 'precision ↑', 3), ('recall', 'recall ↑', 3),
@@ -175,7 +176,7 @@ def earlier_lines(pages):
 def write_readme(runs, machine, out_dir, earlier=()):
   lines = ['# Results', '',
            'Every figure and number here comes from a real run on real data, made by the commands '
-           f'shown under each run, on {machine}. Built by `python results/collect.py` from each '
+           f'shown under each run, on {machine}. Built by `python -m gans.tools.report` from each '
            'run\'s folder here (what it copied from the run\'s workdir, and `run.json`). Each '
            'metric is printed as **samples / real reference**: the reference is '
            'the same number of real *train* images scored by the same code against the real test '
@@ -355,7 +356,7 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
   datasets = [d for d in DATASET_TITLES if any(r['config']['dataset'] == d for r in runs)]
   lines = ['# Report: every model of the codebase on MNIST and Fashion-MNIST', '',
            f'All numbers come from real runs on real data on {machine}, built by '
-           '`python results/collect.py` from the runs\' folders; each run\'s train and evaluate '
+           '`python -m gans.tools.report` from the runs\' folders; each run\'s train and evaluate '
            'commands, its sample grids at several epochs, GIF, curves and evaluation figures are '
            'in [results/README.md](README.md) under the run\'s name. Metrics are **samples / '
            'real reference** (the same number of real train images through the same code). '
@@ -405,28 +406,33 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
     f.write('\n'.join(lines))
 
 
+def define_flags():
+  """The command line's flags; defined by `__main__` only, so importing this module adds none."""
+  flags.DEFINE_list('workdirs', [], 'Finished workdirs to (re)collect; the pages show these and '
+                    'every run collected before.')
+  flags.DEFINE_string('machine', None, 'What the runs ran on, for the pages.', required=True)
+  flags.DEFINE_string('out', 'results', 'The results folder the pages are built in.')
+  flags.DEFINE_multi_string('sweep', [], 'output_dir of a `python -m gans.tools.ppca_sweep` '
+                            '(with command.txt).')
+  flags.DEFINE_multi_string('augmentation', [], 'output_dir of a `python -m '
+                            'gans.tools.augmentation` (with command.txt).')
+  flags.DEFINE_multi_string('earlier', [], 'A page in --out of earlier runs not re-made yet, '
+                            'linked from both pages.')
+  flags.DEFINE_bool('readme_only', False, 'Rebuild README.md only (REPORT.md needs the sweeps\' '
+                    'and augmentation grids\' folders).')
+
+
 def main():
-  parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-  parser.add_argument('workdirs', nargs='*', help='finished workdirs to (re)collect; the pages '
-                      'show these and every run collected before')
-  parser.add_argument('--machine', required=True, help='what the runs ran on, for the README')
-  parser.add_argument('--out', default=os.path.dirname(os.path.abspath(__file__)))
-  parser.add_argument('--sweep', action='append', default=[],
-                      help='output_dir of a `python -m gans.tools.ppca_sweep` (with command.txt)')
-  parser.add_argument('--earlier', action='append', default=[],
-                      help='a page in --out of earlier runs not re-made yet, linked from both '
-                           'pages')
-  parser.add_argument('--augmentation', action='append', default=[],
-                      help='output_dir of a `python -m gans.tools.augmentation` (with command.txt)')
-  args = parser.parse_args()
-  for workdir in args.workdirs:
-    collect_run(workdir, args.out)
-  runs = collected_runs(args.out)
-  write_readme(runs, args.machine, args.out, args.earlier)
-  sweeps = [collect_experiment(d, args.out, 'ppca_sweep') for d in args.sweep]
-  grids = [collect_experiment(d, args.out, 'augmentation') for d in args.augmentation]
-  write_report(runs, sweeps, grids, args.machine, args.out, args.earlier)
+  for workdir in FLAGS.workdirs:
+    collect_run(workdir, FLAGS.out)
+  runs = collected_runs(FLAGS.out)
+  write_readme(runs, FLAGS.machine, FLAGS.out, FLAGS.earlier)
+  if FLAGS.readme_only:
+    return
+  sweeps = [collect_experiment(d, FLAGS.out, 'ppca_sweep') for d in FLAGS.sweep]
+  grids = [collect_experiment(d, FLAGS.out, 'augmentation') for d in FLAGS.augmentation]
+  write_report(runs, sweeps, grids, FLAGS.machine, FLAGS.out, FLAGS.earlier)
 
 
 if __name__ == '__main__':
-  main()
+  cli.run_main(main, define_flags)
