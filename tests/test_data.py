@@ -8,6 +8,7 @@ import tensorflow_datasets as tfds
 
 from conftest import tiny_config, write_idx, write_mnist_like
 from gans.core import data, families
+from gans.core import parallel
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
 from gans.run import datasets, runs
@@ -166,7 +167,7 @@ def test_devices_hold_disjoint_shards_of_each_global_batch():
   """A sharded run's epoch order is split over the mesh by batch: each device (hence each
   process, which owns its devices) gathers its own slice of every global batch."""
   order = np.asarray(data.epoch_order(KEY, 0, 64, 16))
-  placed = step_lib.Placement('sharded').put_order(order)
+  placed = parallel.Placement('sharded').put_order(order)
   shards = sorted(placed.addressable_shards, key=lambda shard: shard.index[1].start)
   assert len(shards) == jax.device_count() == 8
   assert all(np.shape(shard.data) == (4, 2) for shard in shards)

@@ -24,6 +24,7 @@ import conftest
 import gans.configs
 from conftest import assert_bitwise_equal, tiny_config
 from gans.core import families, losses, optimizers
+from gans.core import state as state_lib
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
 from gans.evaluation import sampling
@@ -555,8 +556,8 @@ def test_bigan_samples_from_noise_alone_and_encodes_to_the_latent():
   config = bigan_config()
   family, networks, state, _, _ = setup(config)
   z = jax.random.normal(jax.random.key(3), (5, 8))
-  variables = step_lib.generator_variables(state)
-  images = step_lib.make_sampler(networks.generator)(variables, family.noise_inputs(z))
+  variables = state_lib.generator_variables(state)
+  images = state_lib.make_sampler(networks.generator)(variables, family.noise_inputs(z))
   assert images.shape == (5, 28, 28, 1) and family.sample_labels(0, 5) is None
   codes = networks.generator.apply(variables, images, method='encode')
   assert codes.shape == (5, 8)

@@ -19,6 +19,7 @@ from tensorboardX.proto import event_pb2
 from conftest import REPO, assert_bitwise_equal, final_state, tiny_config, write_mnist_like
 from gans.core.errors import UsageError
 from gans.run import progress as progress_lib
+from gans.run import signals
 from gans.training import loop
 
 
@@ -67,7 +68,7 @@ def test_a_resumed_runs_events_equal_an_uninterrupted_runs(tmp_path, data_dir, m
     def should_stop(self, step):
       self.received = signal.SIGTERM if step == 6 else None
       return step == 6
-    patch.setattr(loop.StopSignals, 'should_stop', should_stop)
+    patch.setattr(signals.StopSignals, 'should_stop', should_stop)
     with pytest.raises(loop.Interrupted, match='stopped by SIGTERM at step 6'):
       loop.train(config, parts)
   # and a kill after the checkpoint of step 4: steps 5 and 6 logged, but not checkpointed

@@ -7,6 +7,8 @@ import pytest
 
 from conftest import tiny_config
 from gans.core import data, families
+from gans.core import parallel
+from gans.core import state as state_lib
 from gans.core import step as step_lib
 
 KEY = jax.random.key(42)
@@ -20,7 +22,7 @@ def setup(config, num_images=64, seed=1):
   uint8 images with labels 0, 1, ... modulo the classes."""
   family = families.build(config)
   networks = family.networks()
-  state = step_lib.create_state(config, family, networks, jax.random.key(0))
+  state = state_lib.create_state(config, family, networks, jax.random.key(0))
   images = np.random.default_rng(seed).integers(0, 256, (num_images, 28, 28, 1), np.uint8)
   labels = (np.arange(num_images) % family.num_classes).astype(np.int32)
   train_data = family.train_data(images, labels, jax.random.key(5))
@@ -40,7 +42,7 @@ def max_abs_diff(a, b):
 def run_mode(config, mode, num_steps=2, setup_out=None):
   """(state, metrics) as numpy after `num_steps` steps in one call of the given parallel mode."""
   family, _, state, train_data, order = setup_out or setup(config)
-  placement = step_lib.Placement(mode)
+  placement = parallel.Placement(mode)
   run = placement.compile(config, family, num_steps)
   new_state, metrics = run(placement.put(copy(state)), placement.put(train_data),
                            placement.put_order(order), STEP_KEYS)
@@ -118,7 +120,7 @@ def test_sharded_equals_jit_with_dropout_on():
 def test_sharded_state_stays_replicated_and_the_batch_is_split():
   config = tiny_config('mlp')
   family, _, state, train_data, order = setup(config)
-  placement = step_lib.Placement('sharded')
+  placement = parallel.Placement('sharded')
   placed_order = placement.put_order(order)
   assert placed_order.sharding.shard_shape(placed_order.shape) == (4, 2)  # 16 images over 8
   run = placement.compile(config, family, 1)

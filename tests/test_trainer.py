@@ -10,7 +10,8 @@ from conftest import (assert_bitwise_equal, final_state, tiny_config, train_eval
                       write_mnist_like)
 from gans.configs import default
 from gans.core import data, families, losses
-from gans.core import step as step_lib
+from gans.core import parallel
+from gans.core import state as state_lib
 from gans.core.errors import UsageError
 from gans.run import checkpoints, datasets, pictures, runs, writers
 from gans.run import config as config_lib
@@ -85,8 +86,8 @@ def test_a_run_is_a_function_of_its_seeds_root_keys(tmp_path, data_dir):
   assert tuple(keys) == runs.KEY_NAMES
   family = families.build(config)
   images, labels = datasets.load_split('mnist', 'train', data_dir)
-  placement = step_lib.Placement('jit')
-  state = placement.put(step_lib.create_state(config, family, family.networks(), keys['init']))
+  placement = parallel.Placement('jit')
+  state = placement.put(state_lib.create_state(config, family, family.networks(), keys['init']))
   train_data = placement.put(family.train_data(images, labels, keys['labelled']))
   order = placement.put_order(data.epoch_order(keys['epochs'], 0, len(images), config.batch_size))
   run = placement.compile(config, family, 4)

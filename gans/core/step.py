@@ -1,93 +1,28 @@
-"""The one training step every GAN shares, and how it runs on one device or many.
+"""The one training step every GAN shares.
 
 `make_train_step` builds `train_step(state, batch, key) -> (state, metrics)`: one discriminator
 update on a real batch and a fresh fake batch, then one generator update (every `n_critic`-th
 step) against the updated discriminator, the EMA of G, and the family's auxiliary update. What
 differs between GANs is the family's (`gans.core.families`); the step has no branch on which
 family runs. `make_run` wraps K steps into one call that gathers each batch on the device from the
-training split kept there, so the host only dispatches. It runs jitted on one device ('jit'),
-pmapped over the local devices ('pmap'), or jitted over a 1-D device mesh with the batch sharded
-and the state replicated ('sharded'); `Placement` puts arrays where each mode wants them.
+training split kept there, so the host only dispatches; `gans.core.parallel` runs it on one
+device or many. With an `axis_name` the step averages over the devices of that axis.
 """
-from typing import Any, Optional
+from typing import Optional
 
-import flax.struct
 import jax
 import jax.numpy as jnp
-import numpy as np
 import optax
-from flax import jax_utils
-from flax.training import train_state
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from gans.core import data as data_lib
 from gans.core import losses as losses_lib
-from gans.core import optimizers
 from gans.core.families import gan
+from gans.core.state import GANState, ModelState
 
-AXIS = 'batch'  # the pmap axis and the mesh axis the batch is split over
-PARALLEL_MODES = ('jit', 'pmap', 'sharded')
 # Keys each step splits from fold_in(train key, step), after the draws of the global batch.
 # Split as one partitionable split, so that a key added at the end leaves the others' values.
 STEP_KEYS = ('g_dropout', 'd_dropout', 'terms_dropout', 'penalty', 'g_loss_dropout',
              'g_terms_dropout')
-
-
-class ModelState(train_state.TrainState):
-  """params + optimiser state of one network, and its non-trainable collections (BatchNorm)."""
-  batch_stats: Any = flax.struct.field(default_factory=dict)
-
-  def variables(self, params=None):
-    params = self.params if params is None else params
-    return {'params': params, 'batch_stats': self.batch_stats} if self.batch_stats else {
-        'params': params}
-
-
-class GANState(flax.struct.PyTreeNode):
-  step: jax.Array  # steps taken, one D update each
-  generator: ModelState
-  discriminator: Any  # ModelState; {} for a model fitted in closed form
-  ema: Any  # exponential moving average of the generator's variables; {} when off
-  auxiliary: Any = flax.struct.field(default_factory=dict)  # the family's extra network, or {}
-
-
-def example_batch(batch=1) -> dict:
-  return {'image': jnp.zeros((batch,) + data_lib.IMAGE_SHAPE),
-          'label': jnp.zeros((batch,), jnp.int32)}
-
-
-def create_state(config, family: gan.GAN, networks: gan.Networks, key) -> GANState:
-  """Fresh networks and optimisers (`gans.core.optimizers`: G's and an auxiliary network's from
-  the shared settings, D's from its own). The example inputs only fix shapes (a constant key
-  draws them); `key` is the run's initialisation key."""
-  g_key, d_key, aux_key = jax.random.split(key, 3)
-  batch = example_batch()
-  draws = family.draw(jax.random.key(0), 1)
-  g_vars = networks.generator.init(g_key, family.generator_input(draws, batch), train=False)
-
-  def model_state(variables, tx):
-    # apply_fn stays None: the step is given its modules, which differ between jit and pmap.
-    return ModelState.create(apply_fn=None, params=variables['params'], tx=tx,
-                             batch_stats=variables.get('batch_stats', {}))
-
-  g_state = model_state(g_vars, optimizers.generator(config))
-  if networks.discriminator is None:  # fitted in closed form (PPCA): no D, no EMA
-    return GANState(step=jnp.zeros((), jnp.int32), generator=g_state, discriminator={}, ema={})
-  # D's example is a real pair, whose condition may come from G's side (BiGAN's E(x)).
-  fake = family.fake_images(networks.generator.apply(g_vars, family.generator_input(draws, batch),
-                                                     train=False), draws, batch)
-  (real, real_condition), _ = family.discriminator_pairs(fake, batch, draws)
-  d_input = family.discriminator_input(real, real_condition)
-  d_state = model_state(networks.discriminator.init(d_key, d_input, train=False),
-                        optimizers.discriminator(config))
-  # A copy: the step donates the state, and one buffer cannot be donated twice.
-  ema = jax.tree.map(jnp.copy, g_state.variables()) if config.ema_decay > 0 else {}
-  aux = {}
-  if networks.auxiliary is not None:
-    aux = model_state(networks.auxiliary.init(aux_key, batch['image'], train=False),
-                      optimizers.generator(config))
-  return GANState(step=jnp.zeros((), jnp.int32), generator=g_state, discriminator=d_state,
-                  ema=ema, auxiliary=aux)
 
 
 def _train_apply(module, model: ModelState, params, x, key):
@@ -264,86 +199,3 @@ def make_run(config, family: gan.GAN, num_steps: int, unroll: bool, axis_name=No
     return state, jax.tree.map(lambda *m: jnp.stack(m), *metrics)
 
   return run
-
-
-class Placement:
-  """Where the state, the training data and the epoch order live in each parallel mode, and the
-  compiled K-step call.
-
-  jit: one device. pmap: a copy of everything on each local device (leading device axis), the
-  batch split over them by `axis_index`. sharded: a 1-D mesh over all devices (of all
-  processes); state and data replicated, each step's indices, hence its batch, split over the
-  mesh by jit's partitioner.
-  """
-
-  def __init__(self, mode: str):
-    if mode not in PARALLEL_MODES:
-      raise ValueError(f'unknown parallel mode {mode!r}; allowed: {", ".join(PARALLEL_MODES)}')
-    self.mode = mode
-    self.num_shards = self.shard_count(mode)
-    if mode == 'sharded':
-      self.mesh = Mesh(np.asarray(jax.devices()), (AXIS,))
-      self.replicated = NamedSharding(self.mesh, PartitionSpec())
-      self.by_batch = NamedSharding(self.mesh, PartitionSpec(None, AXIS))
-
-  @staticmethod
-  def shard_count(mode) -> int:
-    """How many parts each global batch is split into."""
-    return 1 if mode == 'jit' else jax.device_count()
-
-  def _global(self, tree, sharding):
-    """Host arrays -> global arrays of `sharding`; every process passes the same values."""
-    return jax.tree.map(lambda x: jax.make_array_from_callback(
-        np.shape(x), sharding, lambda index: np.asarray(x)[index]), tree)
-
-  def put(self, tree):
-    """The state or the training data, placed for the step."""
-    if self.mode == 'pmap':
-      return jax_utils.replicate(tree)
-    if self.mode == 'sharded':
-      return self._global(tree, self.replicated)
-    return jax.device_put(tree)
-
-  def put_order(self, order):
-    if self.mode == 'pmap':
-      return jax_utils.replicate(order)
-    if self.mode == 'sharded':
-      return self._global(np.asarray(order), self.by_batch)
-    return jax.device_put(order)
-
-  def host(self, tree):
-    """One copy of a placed tree, as numpy (state for checkpoints and pictures, metrics)."""
-    return jax.device_get(self.one_copy(tree))
-
-  def one_copy(self, tree):
-    """One device's copy of a placed tree, left on the device (for sampling during training)."""
-    if self.mode == 'pmap':
-      return jax.tree.map(lambda x: x[0], tree)
-    if self.mode == 'sharded':
-      return jax.tree.map(lambda x: x.addressable_data(0), tree)
-    return tree
-
-  def compile(self, config, family, num_steps: int):
-    """The jitted or pmapped K-step call; the state argument is donated."""
-    unroll = jax.default_backend() == 'cpu'
-    if self.mode == 'pmap':
-      run = make_run(config, family, num_steps, unroll, AXIS)
-      return jax.pmap(run, axis_name=AXIS, in_axes=(0, 0, 0, None), donate_argnums=(0,))
-    run = make_run(config, family, num_steps, unroll)
-    if self.mode == 'sharded':
-      return jax.jit(run, out_shardings=(self.replicated, self.replicated), donate_argnums=(0,))
-    return jax.jit(run, donate_argnums=(0,))
-
-
-def generator_variables(state: GANState, use_ema: bool = False):
-  if use_ema:
-    if not state.ema:
-      raise ValueError('this run kept no EMA of the generator (config.ema_decay = 0)')
-    return state.ema
-  return state.generator.variables()
-
-
-def make_sampler(generator):
-  """A jitted `sample(variables, inputs) -> images` in inference mode (BatchNorm running
-  averages); `inputs` is z, or the dict a conditional generator takes."""
-  return jax.jit(lambda variables, inputs: generator.apply(variables, inputs, train=False))

@@ -13,7 +13,7 @@ import jax
 import numpy as np
 
 from gans.core import data, metrics, optimizers
-from gans.core import step as step_lib
+from gans.core import state as state_lib
 from gans.core.families import ccgan
 from gans.evaluation import classifier, sampling, supervised
 from gans.run import datasets, pictures, runs
@@ -34,8 +34,8 @@ def _batched(fn, *arrays):
 
 def inpaint(config, family, networks, state, images, seed=0):
   """(masks, in-painted float images) for float `images`, a random hole each (fold_in(seed))."""
-  generator = step_lib.make_sampler(networks.generator)
-  variables = step_lib.generator_variables(state)
+  generator = state_lib.make_sampler(networks.generator)
+  variables = state_lib.generator_variables(state)
   key = jax.random.key(seed)
   masks = np.asarray(ccgan.random_masks(jax.random.fold_in(key, 0), len(images),
                                         config.conditional.hole_size))
@@ -95,8 +95,8 @@ def encode(networks, state, images):
 def reconstruct(family, networks, state, images, labels=None):
   """G(E_z(x), y) with y = E_y(x), or the given `labels` (label swap)."""
   codes = encode(networks, state, images)
-  generator = step_lib.make_sampler(networks.generator)
-  variables = step_lib.generator_variables(state)
+  generator = state_lib.make_sampler(networks.generator)
+  variables = state_lib.generator_variables(state)
   labels = codes['label'] if labels is None else labels
   inputs = lambda z, y: family.generator_input({'z': z, 'label': y}, None)
   return _batched(jax.jit(lambda z, y: generator(variables, inputs(z, y))),
@@ -188,7 +188,7 @@ def infogan_report(config, family, networks, state, evaluator, num_samples, outp
   nothing about the class scores, the matching's own optimism included. infogan_codes.png: a
   row of samples per code value, in the order of the classes matched to them.
   """
-  variables = step_lib.generator_variables(state)
+  variables = state_lib.generator_variables(state)
   images, codes = sampling.generate(family, networks.generator, variables, num_samples, seed)
   probs, _ = evaluator.predict(images)
   predicted = probs.argmax(-1)
@@ -221,8 +221,8 @@ def bigan_report(config, family, networks, state, evaluator, num_images, output_
   squared error and the evaluator's accuracy on the reconstructions; reconstructions.png."""
   del family, seed  # reconstruction draws nothing
   originals, labels = first_test_images(config, num_images)
-  variables = step_lib.generator_variables(state)
-  generator = step_lib.make_sampler(networks.generator)
+  variables = state_lib.generator_variables(state)
+  generator = state_lib.make_sampler(networks.generator)
   encode = jax.jit(lambda x: networks.generator.apply(variables, x, method='encode'))
   codes = _batched(encode, originals)
   rebuilt = _batched(jax.jit(lambda z: generator(variables, z)), codes)

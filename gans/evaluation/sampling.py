@@ -5,7 +5,7 @@ import jax
 import numpy as np
 
 from gans.core import data
-from gans.core import step as step_lib
+from gans.core import state as state_lib
 from gans.core.errors import UsageError
 from gans.run import pictures, runs
 from gans.run.progress import Progress
@@ -15,7 +15,7 @@ def load_generator(workdir, use_ema=False):
   """(family, generator module, its variables) from the newest checkpoint in `workdir`."""
   _, family, networks, state = runs.load(workdir)
   try:
-    variables = step_lib.generator_variables(state, use_ema)
+    variables = state_lib.generator_variables(state, use_ema)
   except ValueError as e:
     raise UsageError(f'--use_ema: {e}') from None
   return family, networks.generator, variables
@@ -25,7 +25,7 @@ def generate(family, generator, variables, num_samples, seed, batch_size=1000):
   """(uint8 images (num_samples, 28, 28), int32 labels or None): batch i uses noise from
   fold_in(key(seed), i), one compile; a label model's labels cycle through the classes (an
   InfoGAN's categorical codes through their values)."""
-  sampler = step_lib.make_sampler(generator)
+  sampler = state_lib.make_sampler(generator)
   key = jax.random.key(seed)
   starts = range(0, num_samples, batch_size)
   progress = Progress(f'sampling {num_samples} images', len(starts), unit='batch')

@@ -1,6 +1,6 @@
 """Scores a training run's latest checkpoint: eval[_ema].json and figures in its workdir."""
 from gans.core import data
-from gans.core import step as step_lib
+from gans.core import state as state_lib
 from gans.core.errors import UsageError
 from gans.evaluation import classifier, conditional, sampling, scoring
 from gans.run import runs
@@ -27,7 +27,7 @@ def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifi
   if family.samples_from_noise:
     versions = [('eval', False)] + ([('eval_ema', True)] if state.ema else [])
     for stem, use_ema in versions:
-      variables = step_lib.generator_variables(state, use_ema)
+      variables = state_lib.generator_variables(state, use_ema)
       images, labels = sampling.generate(family, networks.generator, variables, num_samples, seed)
       # Only a label model's labels are classes: an InfoGAN's codes get a report of their own.
       report, figures = scoring.evaluate(images, labels if family.label_model else None,

@@ -179,6 +179,21 @@ def host_tree(tree):
   return jax.device_get(tree)
 
 
+def check_workdir_writable(workdir):
+  """Refuses, before anything is written, a workdir that is a file or cannot be created or
+  written."""
+  path = os.path.abspath(workdir)
+  if os.path.exists(path) and not os.path.isdir(path):
+    raise UsageError(f'workdir {workdir!r} exists and is not a directory')
+  existing = path
+  while not os.path.exists(existing):
+    existing = os.path.dirname(existing)
+  if not os.path.isdir(existing):
+    raise UsageError(f'workdir {workdir!r} cannot be created: {existing} is a file')
+  if not os.access(existing, os.W_OK | os.X_OK):
+    raise UsageError(f'workdir {workdir!r} is not writable ({existing} denies writing)')
+
+
 class WorkdirLock:
   """An exclusive flock on <workdir>/lock, so two runs never write one workdir.
 

@@ -10,12 +10,12 @@ import ml_collections
 
 from gans.core import data, families, metrics
 from gans.core import losses, optimizers
-from gans.core import step as step_lib
+from gans.core import parallel
 from gans.core.errors import UsageError
 from gans.core.families import infogan
 from gans.core.models import dcgan, ppca
 
-PARALLEL_MODES = ('auto',) + step_lib.PARALLEL_MODES
+PARALLEL_MODES = ('auto',) + parallel.PARALLEL_MODES
 
 
 def _choose(name, value, allowed):
@@ -169,7 +169,7 @@ def parallel_mode(config) -> str:
 
 def check_batch_split(config, mode):
   """The global batch (and CC-GAN's labelled batch) must split evenly over the devices."""
-  shards = step_lib.Placement.shard_count(mode)
+  shards = parallel.Placement.shard_count(mode)
   sizes = [('batch_size', config.batch_size)]
   if families.uses_section(config, 'conditional'):
     sizes.append(('conditional.labelled_batch_size', config.conditional.labelled_batch_size))

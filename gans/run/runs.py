@@ -13,7 +13,8 @@ import jax
 import ml_collections
 
 from gans.configs import default
-from gans.core import families, optimizers, step as step_lib
+from gans.core import families, optimizers
+from gans.core import state as state_lib
 from gans.core.errors import UsageError
 from gans.run import checkpoints
 
@@ -131,7 +132,7 @@ def load(workdir):
   config = config_from_meta(meta)
   family = families.build(config)
   networks = family.networks()
-  template = checkpoints.host_tree(step_lib.create_state(config, family, networks,
+  template = checkpoints.host_tree(state_lib.create_state(config, family, networks,
                                                          jax.random.key(0)))
   checkpointer = checkpoints.Checkpointer(workdir, create=False)
   try:

@@ -2,7 +2,7 @@
 --steps=20 [--steps_per_call=K] [--devices=D] [--torch_peer=PATH] [--config.FIELD=VALUE ...]`.
 
 Times what train.py runs per step: the model's real state, placed as training places it
-(`gans.core.step.Placement`), and the compiled K-step call (`Placement.compile`, K =
+(`gans.core.parallel.Placement`), and the compiled K-step call (`Placement.compile`, K =
 `steps_per_call`) that gathers each batch on the device from a training split kept there, with
 the epoch's order and the run's keys as train.py derives them. The split is TRAIN_IMAGES random
 images (MNIST's train size; labels cycle through the classes), so no dataset is read. After
@@ -41,7 +41,8 @@ from absl import flags
 from ml_collections import config_flags
 
 from gans.core import data, families
-from gans.core import step as step_lib
+from gans.core import parallel
+from gans.core import state as state_lib
 from gans.core.errors import UsageError
 from gans.run import config as config_lib
 from gans.run import runs, startup
@@ -96,7 +97,7 @@ def _check(config, num_steps, num_devices):
 def _resident_inputs(config, family, placement):
   """(state, training data, epoch order, step keys) placed as train.py places them."""
   keys = runs.root_keys(config.seed)
-  state = step_lib.create_state(config, family, family.networks(), keys['init'])
+  state = state_lib.create_state(config, family, family.networks(), keys['init'])
   rng = np.random.default_rng(config.seed)
   images = rng.integers(0, 256, (TRAIN_IMAGES,) + data.IMAGE_SHAPE, np.uint8)
   labels = (np.arange(TRAIN_IMAGES) % family.num_classes).astype(np.int32)
@@ -111,7 +112,7 @@ def time_train_step(config, num_steps: int, num_devices: int) -> dict:
   mode = _check(config, num_steps, num_devices)
   steps_per_call = config.steps_per_call
   family = families.build(config)
-  placement = step_lib.Placement(mode)
+  placement = parallel.Placement(mode)
   state, train_data, order, step_keys = _resident_inputs(config, family, placement)
   devices = jax.local_devices()[:num_devices]
 

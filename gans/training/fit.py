@@ -11,7 +11,7 @@ import jax.numpy as jnp
 from absl import logging
 
 from gans.core import data
-from gans.core import step as step_lib
+from gans.core import state as state_lib
 from gans.core.models import ppca
 from gans.run import checkpoints, datasets, pictures, runs, writers
 
@@ -33,7 +33,7 @@ def fit(config, family, workdir, images, labels, meta, is_writer) -> dict:
                'train %.1f, test %.1f nats', config.ppca.components,
                ', one per class' if family.label_model else '', len(images), fit_seconds,
                row['train_log_likelihood'], row['test_log_likelihood'])
-  state = step_lib.create_state(config, family, networks, keys['init'])
+  state = state_lib.create_state(config, family, networks, keys['init'])
   state = state.replace(step=jnp.ones((), jnp.int32),
                         generator=state.generator.replace(params=params))
   if not is_writer:
@@ -48,8 +48,8 @@ def fit(config, family, workdir, images, labels, meta, is_writer) -> dict:
     runs.save(checkpointer, checkpoints.host_tree(state), config, 1, 1)
   finally:
     checkpointer.close()
-  sampler = step_lib.make_sampler(networks.generator)
-  variables = step_lib.generator_variables(state)
+  sampler = state_lib.make_sampler(networks.generator)
+  variables = state_lib.generator_variables(state)
   grid = pictures.Grid(family, runs.grid_noise(config), data.to_float(images[:8]))
   log.events.add_grid(1, grid.save(lambda inputs: sampler(variables, inputs), workdir, 1, 1))
   log.events.close()

@@ -10,19 +10,18 @@ so the host only dispatches between log steps.
 import contextlib
 import os
 import signal
-import threading
 import time
 
 import jax
 import numpy as np
 from absl import logging
-from jax.experimental import multihost_utils
 
 from gans.core import data, families
-from gans.core import step as step_lib
+from gans.core import parallel
+from gans.core import state as state_lib
 from gans.core.errors import Interrupted, NonFiniteError, StorageError, UsageError
 from gans.evaluation import scoring
-from gans.run import checkpoints, datasets, pictures, runs, writers
+from gans.run import checkpoints, datasets, pictures, profiling, runs, signals, writers
 from gans.run import progress as progress_lib
 from gans.run import config as config_lib
 from gans.training import fit
@@ -35,19 +34,6 @@ def _check_labels(config, family, labels):
     raise UsageError(f'{config.model} needs labelled images of all {family.num_classes} classes '
                      f'of {config.dataset}, but its train split has none of class(es) '
                      f'{missing[:10].tolist()}')
-
-
-def _check_workdir_writable(workdir):
-  path = os.path.abspath(workdir)
-  if os.path.exists(path) and not os.path.isdir(path):
-    raise UsageError(f'workdir {workdir!r} exists and is not a directory')
-  existing = path
-  while not os.path.exists(existing):
-    existing = os.path.dirname(existing)
-  if not os.path.isdir(existing):
-    raise UsageError(f'workdir {workdir!r} cannot be created: {existing} is a file')
-  if not os.access(existing, os.W_OK | os.X_OK):
-    raise UsageError(f'workdir {workdir!r} is not writable ({existing} denies writing)')
 
 
 def _check_finite(metrics, first_step):
@@ -75,7 +61,7 @@ def train(config, workdir: str) -> dict:
   mode = config_lib.parallel_mode(config)
   if not family.closed_form:
     config_lib.check_batch_split(config, mode)
-  _check_workdir_writable(workdir)
+  checkpoints.check_workdir_writable(workdir)
   meta = checkpoints.read_latest_meta(workdir)
   if meta is not None:
     runs.check_compatible(config, meta, workdir)
@@ -99,38 +85,6 @@ def train(config, workdir: str) -> dict:
       intact = checkpoints.read_steps(workdir)
       raise StorageError(f'could not write to workdir {workdir!r}: {e}; the checkpoints of steps '
                          f'{intact or "none"} are intact') from e
-
-
-class StopSignals:
-  """SIGTERM (a cluster's preemption) and SIGINT (Ctrl-C) ask the loop to stop after the call in
-  flight: it writes a checkpoint at that step, flushes the metrics and raises Interrupted. A second
-  SIGINT interrupts at once. With several processes, SIGTERM is JAX's preemption notice
-  (`jax.distributed`) and every process stops at the same step through
-  `multihost_utils.reached_preemption_sync_point`."""
-
-  def __init__(self):
-    self.received, self.previous = None, {}
-
-  def __enter__(self):
-    if threading.current_thread() is threading.main_thread():  # handlers only live there
-      signals = [signal.SIGINT] + ([signal.SIGTERM] if jax.process_count() == 1 else [])
-      for signum in signals:
-        self.previous[signum] = signal.signal(signum, self._handle)
-    return self
-
-  def _handle(self, signum, frame):
-    if self.received == signal.SIGINT and signum == signal.SIGINT:
-      raise KeyboardInterrupt
-    self.received = signum
-
-  def should_stop(self, step) -> bool:
-    if jax.process_count() > 1 and multihost_utils.reached_preemption_sync_point(step):
-      self.received = self.received or signal.SIGTERM
-    return self.received is not None
-
-  def __exit__(self, *exc):
-    for signum, handler in self.previous.items():
-      signal.signal(signum, handler)
 
 
 class _Steps:
@@ -170,8 +124,8 @@ class _Steps:
 def _train(config, family, workdir, mode, images, labels, is_writer, monitor) -> dict:
   keys = runs.root_keys(config.seed)
   networks = family.networks()
-  placement = step_lib.Placement(mode)
-  state = step_lib.create_state(config, family, networks, keys['init'])
+  placement = parallel.Placement(mode)
+  state = state_lib.create_state(config, family, networks, keys['init'])
   checkpointer = checkpoints.Checkpointer(workdir)
   restored, meta = runs.restore_latest(checkpointer, checkpoints.host_tree(state), is_writer)
   step = 0
@@ -192,9 +146,9 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
     log.events = writers.EventsWriter(os.path.join(workdir, 'tensorboard'),
                                       config.to_json_best_effort(indent=1), log.rows,
                                       writers.grid_files(workdir, step))
-  sampler = step_lib.make_sampler(networks.generator)
+  sampler = state_lib.make_sampler(networks.generator)
   grid = pictures.Grid(family, runs.grid_noise(config), data.to_float(images[:8]))
-  profile = _Profile(config, workdir)
+  profile = profiling.StepTrace(config_lib.profile_steps(config), workdir)
   state = placement.put(state)
   train_data = placement.put(family.train_data(images, labels, keys['labelled']))
   step_keys = runs.step_keys(keys)
@@ -202,7 +156,7 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
   crossed = lambda every, count: step // every > (step - count) // every
   epoch_seconds = []  # (seconds, steps) of each epoch this process trained in
   try:
-    with StopSignals() as stop:
+    with signals.StopSignals() as stop:
       while step < total_steps:
         epoch = step // spe
         epoch_end = min((epoch + 1) * spe, total_steps)
@@ -247,7 +201,7 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
                      seconds / steps_timed * spe, last['d_loss'], last['g_loss'], last['d_real'],
                      last['d_fake'])
         if is_writer:
-          variables = step_lib.generator_variables(placement.one_copy(state))
+          variables = state_lib.generator_variables(placement.one_copy(state))
           path = grid.save(lambda inputs: sampler(variables, inputs), workdir, step, spe)
           log.events.add_grid(step, path)
           pictures.save_run_curves(log.rows, workdir)
@@ -258,38 +212,6 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
       log.events.close()
       pictures.save_progress_gif(workdir)
   return _summary(epoch_seconds, step, spe, steps.compile_seconds)
-
-
-class _Profile:
-  """A jax.profiler trace of steps A+1..B (config.profile_steps 'A:B') in <workdir>/profile/.
-
-  Calls end at A and at B, so the trace holds exactly those steps.
-  """
-
-  def __init__(self, config, workdir):
-    self.steps = config_lib.profile_steps(config)
-    self.folder = os.path.join(workdir, 'profile')
-    self.tracing = False
-
-  def steps_to_boundary(self, step):
-    ahead = [b - step for b in (self.steps or ()) if b > step]
-    return min(ahead) if ahead else float('inf')
-
-  def before(self, step):
-    if self.steps and step == self.steps[0]:
-      jax.profiler.start_trace(self.folder)
-      self.tracing = True
-      logging.info('Tracing steps %d to %d into %s', step + 1, self.steps[1], self.folder)
-
-  def after(self, step, state):
-    if self.tracing and step >= self.steps[1]:
-      jax.block_until_ready(state)
-      self.stop()
-
-  def stop(self):
-    if self.tracing:
-      jax.profiler.stop_trace()
-      self.tracing = False
 
 
 def _summary(epoch_seconds, step, steps_per_epoch, compile_seconds) -> dict:
@@ -309,7 +231,7 @@ def _summary(epoch_seconds, step, steps_per_epoch, compile_seconds) -> dict:
 def _evaluate(monitor, family, sampler, state, log, step, steps_per_epoch) -> float:
   """Logs the monitor's metrics at `step`; returns its seconds, which epoch times exclude."""
   started = time.perf_counter()
-  variables = step_lib.generator_variables(state)
+  variables = state_lib.generator_variables(state)
   row = monitor(lambda z, start: sampler(variables, family.noise_inputs(z, start)))
   log.add_row(step, steps_per_epoch, row)
   logging.info('step %d: Fréchet distance %.3f, classifier score %.3f (%d samples)', step,
