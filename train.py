@@ -18,8 +18,8 @@ config_flags.DEFINE_config_file(
     'ml_collections config file; override fields with --config.FIELD=VALUE.')
 flags.DEFINE_string('workdir', None, 'Directory for checkpoints, metrics and pictures; default '
                     'workdirs/<model>_<dataset>.')
-flags.DEFINE_string('model', None, 'mlp, dcgan, cgan, acgan, ccgan, ecgan, infogan, bigan or ppca '
-                    '(config.model).')
+flags.DEFINE_string('model', None, 'A model of the family registry, gans/core/families '
+                    '(config.model); an unknown one is refused with the list.')
 flags.DEFINE_string('dataset', None, 'mnist, fashion_mnist, kmnist or emnist/{byclass,balanced,'
                     'letters,digits} (config.dataset).')
 flags.DEFINE_string('data_dir', None, 'Folder of IDX files per dataset; default $GANS_DATA_DIR.')

@@ -1,15 +1,16 @@
 """The package's layers: each imports only those below it, and no module imports itself back.
 
-core (pure JAX, no file I/O) <- run (config, run format, checkpoints, writers, pictures, data
-files) <- evaluation <- training <- tools <- train.py, evaluate.py. gans.configs holds plain
-config files any layer may read.
+core (pure JAX, no file I/O) <- configs <- run (config, run format, checkpoints, writers,
+pictures, data files) <- evaluation <- training <- tools <- train.py, evaluate.py. gans.configs
+holds the config files, which every layer above the core may read; the default config asks the
+core's family registry for the families' own sections.
 """
 import ast
 import os
 
 from conftest import REPO
 
-LAYERS = {'gans.configs': 0, 'gans.core': 1, 'gans.run': 2, 'gans.evaluation': 3,
+LAYERS = {'gans.core': 0, 'gans.configs': 1, 'gans.run': 2, 'gans.evaluation': 3,
           'gans.training': 4, 'gans.tools': 5, 'train': 6, 'evaluate': 6}
 FILE_IO = ('open(', 'os.path', 'os.makedirs', 'gzip', 'shutil', 'orbax')
 

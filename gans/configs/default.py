@@ -8,6 +8,8 @@ model takes those of its `conditional.backbone`.
 """
 import ml_collections
 
+from gans.core import families
+
 
 def get_config():
   config = ml_collections.ConfigDict()
@@ -73,30 +75,6 @@ def get_config():
   config.mlp.negative_slope = 0.2
   config.mlp.dropout_rate = 0.3
 
-  # The conditional family (cgan, acgan, ccgan, ecgan): networks on the mlp or dcgan backbone
-  # (its section above / below sets their widths and its seed learning rate and batch size).
-  config.conditional = ml_collections.ConfigDict()
-  config.conditional.backbone = 'mlp'
-  config.conditional.class_loss_weight = 1.0  # AC-GAN's class cross-entropies
-  config.conditional.hole_size = 12  # CC-GAN: side of the square hole G in-paints
-  config.conditional.num_labelled = 100  # CC-GAN: labelled train images, equal per class
-  config.conditional.labelled_batch_size = 32  # CC-GAN: labelled images per step
-
-  # InfoGAN (model 'infogan'): codes beside the noise and a head Q on D's trunk that reads them.
-  config.infogan = ml_collections.ConfigDict()
-  config.infogan.backbone = 'mlp'  # or 'dcgan'; its section sets the widths, learning rate, batch
-  config.infogan.categories = 10  # values of the categorical code (2 to 64)
-  # Continuous codes, U[-1, 1]: erf(z / sqrt 2) of the first entries of z, so latent_dim counts
-  # them; the rest of z is the noise.
-  config.infogan.continuous = 2
-  config.infogan.categorical_weight = 1.0  # of the code's cross-entropy, in D's and G's loss
-  config.infogan.continuous_weight = 1.0  # of the Gaussian negative log-likelihood
-
-  # Probabilistic PCA (model 'ppca'), fitted in closed form: no steps, batches or learning rate.
-  config.ppca = ml_collections.ConfigDict()
-  config.ppca.components = 64  # k, the latent dimension; its noise is (z, eps): latent_dim = k + 784
-  config.ppca.class_conditional = False  # True: one PPCA per class, sampled like a cGAN
-
   config.dcgan = ml_collections.ConfigDict()
   # Dense to features[0] maps of 7x7, then one ConvTranspose per later entry and one to the
   # image; the last two are stride 2 (7 -> 14 -> 28), earlier ones stride 1.
@@ -114,4 +92,9 @@ def get_config():
   # cotangent) or 'subpixel' (the transposed convolution by phases, as for the generator),
   # 1.15x faster for the whole train step on a 2-core CPU (results/performance.md).
   config.dcgan.conv_input_grad = 'subpixel'
+
+  # Each family's own section (config.conditional, config.infogan, config.ppca, ...), with the
+  # defaults and the meaning of its fields given in the family's file (gans/core/families/).
+  for section, defaults in families.sections().items():
+    config[section] = ml_collections.ConfigDict(defaults)
   return config

@@ -6,6 +6,12 @@ class UsageError(Exception):
   """A bad flag, file or workdir: the message names the bad value and what is allowed."""
 
 
+def check_choice(name, value, allowed):
+  """Refuses a value outside `allowed` with one UsageError naming both."""
+  if value not in allowed:
+    raise UsageError(f'unknown {name} {value!r}; allowed: {", ".join(allowed)}')
+
+
 class StorageError(Exception):
   """The workdir could not be written; the message says which checkpoints are still intact."""
 

@@ -13,7 +13,7 @@ import jax
 import ml_collections
 
 from gans.configs import default
-from gans.core import families, optimizers
+from gans.core import families
 from gans.core import state as state_lib
 from gans.core.errors import UsageError
 from gans.run import checkpoints
@@ -24,13 +24,11 @@ FORMAT_VERSION = 2
 # epoch's image order, the family's choice of data (CC-GAN's labelled subset), the family's
 # extra batches, the steps' own randomness, and the fixed noise of grids and the monitor.
 KEY_NAMES = ('init', 'epochs', 'labelled', 'batches', 'train', 'sample')
-# A workdir keeps these for life, with its architecture, its family's section (conditional,
-# infogan) and its optimisers' kinds; anything else (epochs, steps, logging, learning rates)
-# may change on resume.
+# A workdir keeps these for life, with what its family names (`identity`: its architecture, its
+# section, its optimisers' kinds); anything else (epochs, steps, logging, learning rates) may
+# change on resume.
 IDENTITY_FIELDS = ('model', 'dataset', 'seed', 'batch_size', 'latent_dim', 'loss', 'penalty',
                    'spectral_norm', 'ema_decay')
-# Architecture fields that choose how a network computes, not what: a run may resume under another.
-FORMULATION_FIELDS = ('transposed_conv', 'conv_input_grad')
 
 
 def root_keys(seed) -> dict:
@@ -56,16 +54,7 @@ def monitor_noise(config):
 
 def identity(config) -> dict:
   ident = {field: config[field] for field in IDENTITY_FIELDS}
-  backbone = families.backbone(config)
-  section = backbone or 'ppca'
-  ident['architecture'] = {k: v for k, v in config[section].items()
-                           if k not in FORMULATION_FIELDS}
-  for section in ('conditional', 'infogan'):
-    if families.uses_section(config, section):
-      ident[section] = config[section].to_dict()
-  if not families.uses_section(config, 'ppca'):  # the kinds shape the optimiser states
-    ident['optimizers'] = {'generator': config.optimizer,
-                           'discriminator': optimizers.discriminator_settings(config)['kind']}
+  ident.update(families.family_class(config.model).identity(config))
   return json.loads(json.dumps(ident))  # tuples and lists compare equal after this
 
 

@@ -51,7 +51,7 @@ from gans.tools import cli
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PEER_MODELS = {'mlp': 'gan', 'dcgan': 'dcgan'}  # our model names -> the peer's
 # Models trained by steps (PPCA is fitted in closed form: no step to time).
-STEP_MODELS = [name for name, (family, _) in families.FAMILIES.items() if not family.closed_form]
+STEP_MODELS = [name for name, family in families.FAMILIES.items() if not family.closed_form]
 TRAIN_IMAGES = 60_000  # the training split kept on the device, as large as MNIST's
 # Dense peak FLOP/s of float32 matmuls and convolutions at JAX's default precision (TF32 tensor
 # cores on these GPUs), by `device_kind`.

@@ -22,6 +22,7 @@ import shutil
 import numpy as np
 from absl import flags
 
+from gans.core import families
 from gans.run import checkpoints
 from gans.tools import cli
 
@@ -60,13 +61,12 @@ ICGAN = [('reconstruction_mse', 'reconstruction MSE ↓'),
          ('evaluator_accuracy_reconstructed', 'evaluator acc. reconstructed'),
          ('evaluator_accuracy_original', 'evaluator acc. original'),
          ('evaluator_agreement_swapped', 'evaluator agrees with swapped label')]
-GRIDS = 4  # sample grids copied per run, evenly spread over its epochs
-# and those at the epochs the seeds showed, where a run reached them, to compare with their figures
-SEED_GRID_EPOCHS = {'dcgan': (1, 10, 50), 'acgan': (5, 30, 100)}
+# Sample grids copied per run, evenly spread over its epochs, beside those at the epochs the
+# family's original work showed (its `reference_grid_epochs`), where the run reached them.
+GRIDS = 4
 RUN_FILE = 'run.json'
 # Config fields that name folders of the machine that trained the run, left out of run.json.
 MACHINE_FIELDS = ('data_dir', 'classifier_dir')
-MODEL_ORDER = ['mlp', 'dcgan', 'cgan', 'acgan', 'ecgan', 'ccgan', 'infogan', 'bigan', 'ppca']
 # Files larger than this stay in the workdir (an InfoGAN's GIF of its tall grid: about 20 MB).
 MAX_COPIED_BYTES = 8 * 2**20
 
@@ -93,8 +93,8 @@ def collect_run(workdir, out_dir):
   grids = sorted(glob.glob(os.path.join(workdir, 'samples', 'step_*.png')))
   config = {k: v for k, v in run_config(workdir).items() if k not in MACHINE_FIELDS}
   picks = {round(i) for i in np.linspace(0, len(grids) - 1, min(GRIDS, len(grids)))}
-  picks = sorted(picks | {e - 1 for e in SEED_GRID_EPOCHS.get(config['model'], ())
-                          if e <= len(grids)})
+  published = families.family_class(config['model']).reference_grid_epochs(config)
+  picks = sorted(picks | {e - 1 for e in published if e <= len(grids)})
   for i in picks:
     shutil.copy(grids[i], os.path.join(target, f'samples_epoch_{i + 1:03d}.png'))
   note_path = os.path.join(workdir, 'note.txt')
@@ -125,11 +125,12 @@ def load_run(folder):
 
 
 def collected_runs(out_dir):
-  """Every run collected into out_dir, MNIST's first, each dataset's in the order of MODEL_ORDER."""
+  """Every run collected into out_dir, MNIST's first, each dataset's in the registry's order of
+  models."""
   runs = [load_run(os.path.dirname(p)) for p in glob.glob(os.path.join(out_dir, '*', RUN_FILE))]
   datasets = list(DATASET_TITLES)
   return sorted(runs, key=lambda r: (datasets.index(r['config']['dataset']),
-                                     MODEL_ORDER.index(r['config']['model']), r['name']))
+                                     families.models().index(r['config']['model']), r['name']))
 
 
 def run_config(workdir):
@@ -276,19 +277,8 @@ LOSS_LABELS = {'minimax': 'minimax loss', 'least_squares': 'least-squares loss',
 
 
 def model_label(config) -> str:
-  model = config['model']
-  if model == 'ppca':
-    kind = 'class-conditional PPCA' if config['ppca']['class_conditional'] else 'PPCA'
-    return f'{kind}, k = {config["ppca"]["components"]}'
-  names = {'mlp': 'MLP GAN', 'dcgan': 'DCGAN', 'cgan': 'cGAN', 'acgan': 'AC-GAN',
-           'ecgan': 'E-cGAN', 'ccgan': 'CC-GAN', 'infogan': 'InfoGAN', 'bigan': 'BiGAN'}
-  label = names[model]
-  if model in ('cgan', 'acgan', 'ecgan', 'ccgan'):
-    label += f' ({config["conditional"]["backbone"]} backbone)'
-  if model == 'infogan':
-    label += f' ({config["infogan"]["backbone"]} backbone)'
-  if model == 'ccgan':
-    label += f', {config["conditional"]["num_labelled"]} labels'
+  """The family's title of the run, and what the run adds to the family's plain recipe."""
+  label = families.family_class(config['model']).title(config)
   # What the run adds to the family's plain recipe (fields a run of the first version lacks are
   # at their defaults).
   extras = [LOSS_LABELS.get(config['loss'], '')]

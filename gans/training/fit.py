@@ -1,4 +1,4 @@
-"""Models fitted in closed form instead of trained by steps: probabilistic PCA.
+"""Models fitted in closed form instead of trained by steps (the family's `fit`: PPCA's).
 
 The fit is checkpoint step 1 (written once; a workdir that has it is left as it is), with its
 train and held-out log-likelihood in metrics.jsonl and a sample grid, through the same run
@@ -12,27 +12,23 @@ from absl import logging
 
 from gans.core import data
 from gans.core import state as state_lib
-from gans.core.models import ppca
 from gans.run import checkpoints, datasets, pictures, runs, writers
 
 
 def fit(config, family, workdir, images, labels, meta, is_writer) -> dict:
   if meta is not None:
-    logging.info('%s already holds the fitted ppca; nothing to do', workdir)
+    logging.info('%s already holds the fitted %s; nothing to do', workdir, config.model)
     return {'steps': meta['step'], 'fit_seconds': None}
   keys = runs.root_keys(config.seed)
   networks = family.networks()
   started = time.perf_counter()
-  params = ppca.fit_generator(images, labels, config.ppca.components, family.label_model)
+  params = family.fit(images, labels)
   fit_seconds = time.perf_counter() - started
-  test_images, test_labels = datasets.load_split(config.dataset, 'test', config.data_dir)
-  row = {'step': 1, 'fit_seconds': fit_seconds,
-         'train_log_likelihood': ppca.mean_log_likelihood(params, images, labels),
-         'test_log_likelihood': ppca.mean_log_likelihood(params, test_images, test_labels)}
-  logging.info('ppca (k=%d%s) fitted to %d images in %.2f s; mean log-likelihood per image: '
-               'train %.1f, test %.1f nats', config.ppca.components,
-               ', one per class' if family.label_model else '', len(images), fit_seconds,
-               row['train_log_likelihood'], row['test_log_likelihood'])
+  test = datasets.load_split(config.dataset, 'test', config.data_dir)
+  what, scores = family.describe_fit(params, (images, labels), test)
+  row = {'step': 1, 'fit_seconds': fit_seconds, **scores}
+  logging.info('%s fitted to %d images in %.2f s; %s', what, len(images), fit_seconds,
+               ', '.join(f'{name} {value:.1f}' for name, value in scores.items()))
   state = state_lib.create_state(config, family, networks, keys['init'])
   state = state.replace(step=jnp.ones((), jnp.int32),
                         generator=state.generator.replace(params=params))

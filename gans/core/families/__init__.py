@@ -1,48 +1,60 @@
 """The family registry: the one place that reads `config.model`.
 
-Adding a GAN: a file in this folder with a subclass of `gan.GAN` overriding what differs, and
-one line in FAMILIES naming its class and the config section of its backbone.
+Adding a GAN: a file in this folder with a subclass of `gan.GAN` overriding what differs (its
+networks and losses, and its config section, validation, identity and title), and one line in
+FAMILIES naming its class; or `register(name, family_class)` from outside the package. The shared
+layers ask the registry about a run's family and never name one.
 """
 from gans.core import data
+from gans.core.errors import check_choice
 from gans.core.families import acgan, bigan, ccgan, cgan, ecgan, gan, infogan, ppca
 
-UNCONDITIONAL = 'unconditional'  # the backbone is the model itself: 'mlp' or 'dcgan'
-CONDITIONAL = 'conditional'  # the backbone is config.conditional.backbone
-FIXED = 'fixed'  # no backbone section (PPCA)
-INFOGAN = 'infogan'  # the backbone is config.infogan.backbone
-MLP = 'mlp'  # always the MLP backbone (BiGAN: D takes the code beside the flattened image)
-
-# model name -> (family class, where its backbone comes from)
+# model name -> family class. 'mlp' and 'dcgan' are the unconditional GAN on that backbone.
 FAMILIES = {
-    'mlp': (gan.GAN, UNCONDITIONAL),
-    'dcgan': (gan.GAN, UNCONDITIONAL),
-    'cgan': (cgan.CGAN, CONDITIONAL),
-    'acgan': (acgan.ACGAN, CONDITIONAL),
-    'ccgan': (ccgan.CCGAN, CONDITIONAL),
-    'ecgan': (ecgan.ECGAN, CONDITIONAL),
-    'infogan': (infogan.InfoGAN, INFOGAN),
-    'bigan': (bigan.BiGAN, MLP),
-    'ppca': (ppca.PPCA, FIXED),
+    'mlp': gan.GAN,
+    'dcgan': gan.GAN,
+    'cgan': cgan.CGAN,
+    'acgan': acgan.ACGAN,
+    'ecgan': ecgan.ECGAN,
+    'ccgan': ccgan.CCGAN,
+    'infogan': infogan.InfoGAN,
+    'bigan': bigan.BiGAN,
+    'ppca': ppca.PPCA,
 }
-MODELS = tuple(FAMILIES)
 BACKBONES = tuple(gan.BACKBONES)
 
 
+def register(name: str, family_class: type):
+  """Makes `name` a model of `family_class`, a gan.GAN subclass, for every layer."""
+  if not (isinstance(family_class, type) and issubclass(family_class, gan.GAN)):
+    raise TypeError(f'a family is a subclass of gans.core.families.gan.GAN, got {family_class!r}')
+  FAMILIES[name] = family_class
+
+
+def models() -> tuple:
+  """The model names, in the order the results pages list them."""
+  return tuple(FAMILIES)
+
+
+def family_class(model: str) -> type:
+  check_choice('model', model, models())
+  return FAMILIES[model]
+
+
+def sections() -> dict:
+  """{section: its default values} of every registered family that has a config section."""
+  found = {}
+  for family in FAMILIES.values():
+    if family.section and family.section not in found:
+      found[family.section] = family.section_defaults()
+  return found
+
+
 def backbone(config):
-  """The backbone network (its config section) of the model; None for PPCA."""
-  source = FAMILIES[config.model][1]
-  return {UNCONDITIONAL: config.model, CONDITIONAL: config.conditional.backbone,
-          INFOGAN: config.infogan.backbone, MLP: 'mlp', FIXED: None}[source]
+  """The backbone network (its config section) of the model; None for a closed-form fit."""
+  return family_class(config.model).backbone_of(config)
 
 
 def build(config) -> gan.GAN:
-  family_class, _ = FAMILIES[config.model]
-  return family_class(config, backbone(config), data.get_info(config.dataset).num_classes)
-
-
-def uses_section(config, section: str) -> bool:
-  """Whether the model's behaviour depends on config.<section> ('conditional', 'infogan',
-  'ppca')."""
-  return {'conditional': FAMILIES[config.model][1] == CONDITIONAL,
-          'infogan': FAMILIES[config.model][1] == INFOGAN,
-          'ppca': FAMILIES[config.model][1] == FIXED}[section]
+  family = family_class(config.model)
+  return family(config, family.backbone_of(config), data.get_info(config.dataset).num_classes)

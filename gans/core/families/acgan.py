@@ -5,12 +5,15 @@ names as their class: L_C = CE(real) + CE(fake) for D, CE(fake) for G, each weig
 `conditional.class_loss_weight`.
 """
 from gans.core import losses
-from gans.core.families import gan
+from gans.core.families import cgan, gan
 from gans.core.models import conditional
 
 
-class ACGAN(gan.GAN):
+class ACGAN(cgan.ConditionalSection, gan.GAN):
   label_model = True
+  name = 'AC-GAN'
+  # The epochs the AC-GAN project this codebase grew from showed grids of.
+  published_grid_epochs = {'acgan': (5, 30, 100)}
 
   def discriminator_outputs(self) -> int:
     return 1 + self.num_classes

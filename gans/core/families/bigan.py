@@ -15,10 +15,19 @@ from gans.core import losses
 from gans.core.families import gan
 from gans.core.models import bigan
 
+
 class BiGAN(gan.GAN):
   reports = ('bigan',)
   # Generator losses g(logit) for which g(-logit) means "call this pair fake" (see above).
   allowed_losses = ('non_saturating', 'minimax', 'hinge', 'wasserstein_gp', 'wasserstein_clip')
+
+  @classmethod
+  def backbone_of(cls, config):
+    return 'mlp'  # D takes the code beside the flattened image
+
+  @classmethod
+  def title(cls, config) -> str:
+    return 'BiGAN'
 
   def __init__(self, config, backbone, num_classes):
     super().__init__(config, backbone, num_classes)

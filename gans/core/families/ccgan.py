@@ -14,7 +14,7 @@ import numpy as np
 
 from gans.core import data, losses
 from gans.core.errors import UsageError
-from gans.core.families import gan
+from gans.core.families import cgan, gan
 from gans.core.models import conditional
 
 
@@ -53,9 +53,18 @@ def labelled_subset(labels, num_labelled, num_classes, key) -> np.ndarray:
   return np.sort(np.concatenate(chosen))
 
 
-class CCGAN(gan.GAN):
+class CCGAN(cgan.ConditionalSection, gan.GAN):
   samples_from_noise = False
   reports = ('ccgan',)
+  name = 'CC-GAN'
+
+  @classmethod
+  def title(cls, config) -> str:
+    return f'{super().title(config)}, {config["conditional"]["num_labelled"]} labels'
+
+  def batch_sizes(self) -> list:
+    return super().batch_sizes() + [('conditional.labelled_batch_size',
+                                     self.config.conditional.labelled_batch_size)]
 
   def discriminator_outputs(self) -> int:
     return self.num_classes

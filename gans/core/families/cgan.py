@@ -4,12 +4,59 @@ G's input vector is [z, onehot(y)]; D sees the one-hot appended to the flattened
 backbone) or as K constant label maps beside the image channel (DCGAN backbone). Fake labels are
 drawn uniformly; real images come with their own.
 """
+from gans.core import data
+from gans.core.errors import UsageError, check_choice
 from gans.core.families import gan
 from gans.core.models import conditional
 
 
-class CGAN(gan.GAN):
+class ConditionalSection:
+  """The settings the conditional families (cGAN, AC-GAN, CC-GAN, E-cGAN) share, in
+  config.conditional; mixed in before gan.GAN. Each names itself in `name`."""
+  section = 'conditional'
+  name = ''
+
+  @classmethod
+  def section_defaults(cls) -> dict:
+    return {
+        # The backbone network, whose section sets the widths and the seed learning rate and
+        # batch size: 'mlp' or 'dcgan'.
+        'backbone': 'mlp',
+        'class_loss_weight': 1.0,  # AC-GAN's class cross-entropies
+        'hole_size': 12,  # CC-GAN: side of the square hole G in-paints
+        'num_labelled': 100,  # CC-GAN: labelled train images, equal per class
+        'labelled_batch_size': 32,  # CC-GAN: labelled images per step
+    }
+
+  @classmethod
+  def backbone_of(cls, config):
+    return config['conditional']['backbone']
+
+  @classmethod
+  def check_config(cls, config):
+    c = config['conditional']
+    check_choice('conditional.backbone', c['backbone'], gan.BACKBONES)
+    super().check_config(config)
+    side = data.IMAGE_SHAPE[0]
+    if not isinstance(c['hole_size'], int) or not 0 < c['hole_size'] < side:
+      raise UsageError(f'conditional.hole_size must be an integer in [1, {side - 1}], got '
+                       f'{c["hole_size"]!r}')
+    for field in ('num_labelled', 'labelled_batch_size'):
+      value = c[field]
+      if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise UsageError(f'conditional.{field} must be a positive integer, got {value!r}')
+    if not c['class_loss_weight'] >= 0:
+      raise UsageError(f'conditional.class_loss_weight must be >= 0, got '
+                       f'{c["class_loss_weight"]!r}')
+
+  @classmethod
+  def title(cls, config) -> str:
+    return f'{cls.name} ({config["conditional"]["backbone"]} backbone)'
+
+
+class CGAN(ConditionalSection, gan.GAN):
   label_model = True
+  name = 'cGAN'
 
   def networks(self, axis_name=None) -> gan.Networks:
     generator, discriminator = gan.BACKBONES[self.backbone].build(self.config, axis_name)

@@ -17,6 +17,7 @@ from gans.core.models import conditional
 
 class ECGAN(cgan.CGAN):
   reports = ('icgan',)
+  name = 'E-cGAN'
 
   def networks(self, axis_name=None) -> gan.Networks:
     networks = super().networks(axis_name)

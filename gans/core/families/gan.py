@@ -6,7 +6,9 @@ A family is what differs between GANs, as data and small functions that the one 
 and how they are fed to G and D, what D's outputs mean, D's and G's extra loss terms, an
 auxiliary network trained beside them, how it samples and how its grid looks. A new family is a
 subclass overriding what differs, in a file of its own, plus one line in the registry
-(`gans.core.families`).
+(`gans.core.families`). The family also owns what the rest of the code asks about its runs: its
+config section and defaults, their validation, the fields of a run's identity, its title on the
+results pages; the shared layers ask the registry and never name a family.
 
 The base class also carries the label machinery that the label families (cGAN, AC-GAN, E-cGAN,
 class-conditional PPCA) switch on with `label_model`: G(z, y) with y drawn uniformly for fakes,
@@ -19,6 +21,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gans.core import optimizers
+from gans.core.errors import check_choice
 from gans.core.models import dcgan, mlp
 
 BACKBONES = {'mlp': mlp, 'dcgan': dcgan}
@@ -37,7 +41,7 @@ class Networks(NamedTuple):
 
 
 class GAN:
-  """G(z) against D(x) with one real/fake logit."""
+  """G(z) against D(x) with one real/fake logit, on the backbone the model names (mlp, dcgan)."""
   # Class-conditional: G takes the dataset's class label, real batches carry labels, and the
   # samples' labels are classes, so their conditional accuracy means something. (InfoGAN's
   # categorical code is exported like labels, `sample_labels`, but is none of these.)
@@ -46,6 +50,54 @@ class GAN:
   closed_form = False  # True: fitted once by the training layer instead of trained by steps
   reports = ()  # names of the reports of gans.evaluation.conditional this family asks for
   allowed_losses = None  # the config.loss values the family can train with; None: all
+  section = None  # the config section of the family's own settings, if it has one
+  # Epochs whose sample grids the original work showed, kept on the results pages by name.
+  published_grid_epochs = {'dcgan': (1, 10, 50)}  # the TensorFlow DCGAN tutorial
+
+  # ---- what the run's config says about the family (configs may be plain dicts: item access)
+  @classmethod
+  def section_defaults(cls) -> dict:
+    """The default values of config[cls.section]."""
+    return {}
+
+  @classmethod
+  def backbone_of(cls, config) -> Optional[str]:
+    """The backbone network, whose config section sets the widths: here the model's own name."""
+    return config['model']
+
+  @classmethod
+  def check_config(cls, config):
+    """Refuses a bad value of the family's settings with one UsageError; may fill fields the
+    settings imply."""
+    backbone = cls.backbone_of(config)
+    check_choice('backbone', backbone, BACKBONES)
+    BACKBONES[backbone].check_section(config[backbone])
+
+  @classmethod
+  def identity(cls, config) -> dict:
+    """What a workdir keeps for life beside the shared fields: its architecture (how it computes
+    may change), the family's section and its optimisers' kinds, which shape the states."""
+    backbone = cls.backbone_of(config)
+    ident = {'architecture': {k: v for k, v in config[backbone].items()
+                              if k not in BACKBONES[backbone].FORMULATION_FIELDS}}
+    if cls.section:
+      ident[cls.section] = config[cls.section].to_dict()
+    ident['optimizers'] = {'generator': config['optimizer'],
+                           'discriminator': optimizers.discriminator_settings(config)['kind']}
+    return ident
+
+  @classmethod
+  def title(cls, config) -> str:
+    """The model's name on the results pages."""
+    return {'mlp': 'MLP GAN', 'dcgan': 'DCGAN'}[config['model']]
+
+  @classmethod
+  def reference_grid_epochs(cls, config) -> tuple:
+    return cls.published_grid_epochs.get(config['model'], ())
+
+  def batch_sizes(self) -> list:
+    """(name, size) of each batch that must split evenly over the devices."""
+    return [('batch_size', self.config.batch_size)]
 
   def __init__(self, config, backbone: str, num_classes: int):
     self.config, self.backbone, self.num_classes = config, backbone, num_classes

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gans.core import losses
+from gans.core.errors import UsageError, check_choice
 from gans.core.families import gan
 from gans.core.models import conditional
 
@@ -44,6 +45,46 @@ def gaussian_nll(means, codes):
 
 class InfoGAN(gan.GAN):
   reports = ('infogan',)
+  section = 'infogan'
+
+  @classmethod
+  def section_defaults(cls) -> dict:
+    return {
+        'backbone': 'mlp',  # or 'dcgan'; its section sets the widths, learning rate, batch
+        'categories': 10,  # values of the categorical code (2 to MAX_CATEGORIES)
+        # Continuous codes, U[-1, 1]: erf(z / sqrt 2) of the first entries of z, so latent_dim
+        # counts them; the rest of z is the noise.
+        'continuous': 2,
+        'categorical_weight': 1.0,  # of the code's cross-entropy, in D's and G's loss
+        'continuous_weight': 1.0,  # of the Gaussian negative log-likelihood
+    }
+
+  @classmethod
+  def backbone_of(cls, config):
+    return config['infogan']['backbone']
+
+  @classmethod
+  def check_config(cls, config):
+    c = config['infogan']
+    check_choice('infogan.backbone', c['backbone'], gan.BACKBONES)
+    super().check_config(config)
+    for field, low, high in (('categories', 2, MAX_CATEGORIES),
+                             ('continuous', 0, MAX_CONTINUOUS)):
+      value = c[field]
+      if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+        raise UsageError(f'infogan.{field} must be an integer in [{low}, {high}], got {value!r}')
+    if c['continuous'] >= config['latent_dim']:
+      raise UsageError(f'infogan.continuous ({c["continuous"]}) must be smaller than latent_dim '
+                       f'({config["latent_dim"]}): the continuous codes are the first entries '
+                       f'of z, the rest is the noise')
+    for field in ('categorical_weight', 'continuous_weight'):
+      value = c[field]
+      if not (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
+        raise UsageError(f'infogan.{field} must be >= 0, got {value!r}')
+
+  @classmethod
+  def title(cls, config) -> str:
+    return f'InfoGAN ({config["infogan"]["backbone"]} backbone)'
 
   def __init__(self, config, backbone, num_classes):
     super().__init__(config, backbone, num_classes)

@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from gans.core.errors import check_choice
 from gans.core.models import spectral
 
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
@@ -206,6 +207,16 @@ class Discriminator(nn.Module):
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
     x = layer(nn.Dense(self.outputs), x.reshape((x.shape[0], -1)))
     return x[:, 0] if self.outputs == 1 else x
+
+
+# Fields that choose how the networks compute, not what: a run may resume under another choice.
+FORMULATION_FIELDS = ('transposed_conv', 'conv_input_grad')
+
+
+def check_section(section):
+  """Refuses an unknown formulation in config.dcgan."""
+  check_choice('dcgan.transposed_conv', section['transposed_conv'], TRANSPOSED_CONVS)
+  check_choice('dcgan.conv_input_grad', section['conv_input_grad'], CONV_INPUT_GRADS)
 
 
 def build(config, axis_name=None, discriminator_outputs=1):

@@ -42,6 +42,14 @@ class Discriminator(nn.Module):
     return x[:, 0] if self.outputs == 1 else x
 
 
+FORMULATION_FIELDS = ()  # every field of config.mlp changes what the networks compute
+
+
+def check_section(section):
+  """config.mlp holds sizes and rates only; the networks refuse what they cannot build."""
+  del section
+
+
 def build(config, axis_name=None, discriminator_outputs=1):
   """G and D from `config.mlp` (and `config.spectral_norm` for D); `axis_name` is unused (no
   batch statistics here)."""
