@@ -65,7 +65,7 @@ def test_bad_flags_fail_fast_with_one_line_and_write_nothing(tmp_path, flags, me
      "--config={path}: loading it raised KeyError: 'mnist'; give a Python file"),
     ('import not_a_module\n', [], "loading it raised ModuleNotFoundError: No module named"),
     ('def get_config(:\n', [], 'loading it raised SyntaxError'),
-    ('from gans.configs import mlp_mnist\nget_config = mlp_mnist.get_config\n',
+    ('from gans.configs import mlp\nget_config = mlp.get_config\n',
      ['--config.mlp.no_such_width=3'], "--config.mlp.no_such_width=3: the config has no field "
                                         "'no_such_width'"),
 ])

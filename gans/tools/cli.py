@@ -37,7 +37,7 @@ def fail(error: Exception) -> NoReturn:
 
 
 CONFIG_FILE_HELP = ('a Python file whose get_config() returns the config, such as '
-                    'gans/configs/mlp_mnist.py')
+                    'gans/configs/mlp.py')
 
 
 def _argument(argv, matches, default):

@@ -1,7 +1,7 @@
 """The DCGAN recipe on MNIST: the DCGAN paper's optimiser, a narrower generator and an EMA of G,
 20 epochs: results/dcgan_tuned_mnist.
 
-What changes from dcgan_mnist.py (the TensorFlow tutorial's DCGAN, kept as the seed) and why:
+What changes from dcgan.py (the TensorFlow tutorial's DCGAN, kept as the seed) and why:
 - Adam at 2e-4 with batch 64 instead of 1e-4 with batch 256 (Radford et al. 2016 use 2e-4,
   b1 = 0.5): four times the updates per epoch at twice the step size, for the seed's slow start
   (its 10-epoch run in results/first_version/dcgan_mnist still draws scrawls).
@@ -14,14 +14,16 @@ What changes from dcgan_mnist.py (the TensorFlow tutorial's DCGAN, kept as the s
   shorter than a few horizons the average still weighs the first generators and lags behind G.
 The Fréchet distance of 2,000 samples is recorded three times an epoch for fid.png. At 20 epochs
 this recipe is not yet the best unconditional model (results/README.md).
-"""
+
+The dataset is the config's argument, MNIST by default:
+`--config=gans/configs/dcgan_tuned.py:fashion_mnist`."""
 from gans.configs import default
 
 
-def get_config():
+def get_config(dataset='mnist'):
   config = default.get_config()
   config.model = 'dcgan'
-  config.dataset = 'mnist'
+  config.dataset = dataset
   config.num_epochs = 20
   config.batch_size = 64
   config.learning_rate = 2e-4

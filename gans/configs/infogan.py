@@ -11,14 +11,19 @@ dropout; Q is D's last layer), this family's default backbone, rather than the r
 convolutional ones (`--config.infogan.backbone=dcgan` for the DCGAN). 25 epochs, the conditional
 family's length, so that its code's accuracy compares with their conditional accuracy (the
 reference trained 5,000 steps, about 11 epochs).
+
+The dataset is the config's argument, MNIST by default:
+`--config=gans/configs/infogan.py:fashion_mnist`.
+
+On Fashion-MNIST (`:fashion_mnist`): the same settings.
 """
 from gans.configs import default
 
 
-def get_config():
+def get_config(dataset='mnist'):
   config = default.get_config()
   config.model = 'infogan'
-  config.dataset = 'mnist'
+  config.dataset = dataset
   config.infogan.backbone = 'mlp'
   config.infogan.categories = 10
   config.infogan.continuous = 2

@@ -4,14 +4,19 @@
 discriminator, as a classifier, is compared with the same network trained on those labelled images
 alone. The 12-pixel hole, the MLP backbone and its seed settings are the defaults; 25 epochs like
 the rest of the conditional family.
+
+The dataset is the config's argument, MNIST by default:
+`--config=gans/configs/ccgan100.py:fashion_mnist`.
+
+On Fashion-MNIST (`:fashion_mnist`): results/first_version/ccgan100_fashion_mnist.
 """
 from gans.configs import default
 
 
-def get_config():
+def get_config(dataset='mnist'):
   config = default.get_config()
   config.model = 'ccgan'
-  config.dataset = 'mnist'
+  config.dataset = dataset
   config.conditional.num_labelled = 100
   config.num_epochs = 25
   return config

@@ -1,0 +1,20 @@
+"""Conditional GAN, MLP backbone, on MNIST for 25 epochs: results/first_version/cgan_mnist.
+
+The backbone's seed settings (`conditional.backbone = 'mlp'`, the default: learning rate 2e-4,
+batch 128); every member of the conditional family trains the same 25 epochs, so their rows in
+results/first_version/REPORT.md compare at one length.
+
+The dataset is the config's argument, MNIST by default:
+`--config=gans/configs/cgan.py:fashion_mnist`.
+
+On Fashion-MNIST (`:fashion_mnist`): results/first_version/cgan_fashion_mnist.
+"""
+from gans.configs import default
+
+
+def get_config(dataset='mnist'):
+  config = default.get_config()
+  config.model = 'cgan'
+  config.dataset = dataset
+  config.num_epochs = 25
+  return config
