@@ -1,0 +1,79 @@
+"""Population training: several seeds of one config trained side by side in one compiled program.
+
+Each member is the run `train.py` makes with its seed: its own initialisation, epoch orders,
+step keys, family data (CC-GAN's labelled subset) and BatchNorm statistics. `jax.vmap` maps the
+K-step call of `gans.core.step.make_run` over the members' states, epoch orders, keys and
+family pools; the training images are shared, not copied per member. Small networks at batch
+64 leave a CPU's or a GPU's cores idle; a population fills them with the seeds a study needs
+anyway. There are no checkpoints: a population is a study's unit of work, cheap to run again.
+"""
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from gans.core import data, families
+from gans.core import state as state_lib
+from gans.core import step as step_lib
+from gans.core.errors import UsageError
+from gans.run import config as config_lib
+from gans.run import datasets, runs
+
+
+def stack(trees):
+  """One tree whose leaves carry the members along a new leading axis, in the structure of the
+  first (the members' optimisers are equal but distinct objects in the trees' metadata)."""
+  leaves = zip(*(jax.tree.leaves(tree) for tree in trees))
+  return jax.tree.unflatten(jax.tree.structure(trees[0]), [jnp.stack(each) for each in leaves])
+
+
+def member(tree, index):
+  """The `index`-th member of a stacked tree, as numpy."""
+  return jax.device_get(jax.tree.map(lambda leaf: leaf[index], tree))
+
+
+def make_population_run(config, family, num_steps: int):
+  """The K-step call of every member at once: (states, data, orders, keys) -> (states, metrics),
+  each with the members on the leading axis but data['images'], which they share."""
+  run = step_lib.make_run(config, family, num_steps, unroll=jax.default_backend() == 'cpu')
+  members = jax.vmap(run, in_axes=(0, {'images': None, 'pool': 0}, 0, 0))
+  return jax.jit(members, donate_argnums=(0,))
+
+
+def train_population(config, seeds, num_steps: int):
+  """Trains config with each of `seeds` for num_steps steps, side by side; returns (the stacked
+  final states, {'seconds': training time without compilation, 'compile_seconds': ...})."""
+  config = config_lib.resolve(config)
+  family = families.build(config)
+  if family.closed_form:
+    raise UsageError(f'a {config.model} is fitted in closed form: it has no steps to train')
+  if not seeds or len(set(seeds)) != len(seeds):
+    raise UsageError(f'a population needs distinct seeds, got {list(seeds)}')
+  images, labels = datasets.load_split(config.dataset, 'train', config.data_dir)
+  keys = [runs.root_keys(seed) for seed in seeds]
+  networks = family.networks()
+  states = stack([state_lib.create_state(config, family, networks, k['init']) for k in keys])
+  member_data = [family.train_data(images, labels, k['labelled']) for k in keys]
+  train_data = {'images': member_data[0]['images'], 'pool': stack([d['pool'] for d in member_data])}
+  step_keys = stack([runs.step_keys(k) for k in keys])
+  steps_per_epoch = len(images) // config.batch_size
+  calls, seconds, compile_seconds, step, epoch = {}, 0.0, 0.0, 0, None
+  while step < num_steps:
+    if epoch != step // steps_per_epoch:
+      epoch = step // steps_per_epoch
+      orders = stack([data.epoch_order(k['epochs'], epoch, len(images), config.batch_size)
+                      for k in keys])
+    count = min(config.steps_per_call, num_steps - step, (epoch + 1) * steps_per_epoch - step)
+    if count not in calls:  # compiled ahead, so that `seconds` is training alone
+      started = time.perf_counter()
+      calls[count] = make_population_run(config, family, count).lower(
+          states, train_data, orders, step_keys).compile()
+      compile_seconds += time.perf_counter() - started
+    started = time.perf_counter()
+    states, _ = calls[count](states, train_data, orders, step_keys)
+    jax.block_until_ready(states)
+    seconds += time.perf_counter() - started
+    step += count
+  return states, {'seconds': seconds, 'compile_seconds': compile_seconds,
+                  'members': len(seeds), 'steps': int(np.asarray(states.step)[0])}
