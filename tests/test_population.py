@@ -18,16 +18,19 @@ def ccgan_section():
   return section
 
 
+@pytest.mark.parametrize('formulation', population.FORMULATIONS)
 @pytest.mark.parametrize('model, overrides', [
     ('mlp', {'ema_decay': 0.5}),  # dropout in D, an EMA of G
     ('dcgan', {}),  # BatchNorm in G: statistics per member
     ('ccgan', {'conditional': ccgan_section()}),  # a labelled subset per member, by its own key
 ])
-def test_each_member_ends_as_its_seed_trained_alone(tmp_path, data_dir, model, overrides):
+def test_each_member_ends_as_its_seed_trained_alone(tmp_path, data_dir, model, overrides,
+                                                    formulation):
   config = lambda seed: tiny_config(model, data_dir, seed=seed, num_steps=6, steps_per_call=2,
                                     checkpoint_every_steps=6, **overrides)
-  states, timing = population.train_population(config(0), SEEDS, 6)
+  states, timing = population.train_population(config(0), SEEDS, 6, formulation)
   assert timing['members'] == 2 and timing['steps'] == 6 and timing['seconds'] > 0
+  assert timing['formulation'] == formulation
   for index, seed in enumerate(SEEDS):
     loop.train(config(seed), str(tmp_path / str(seed)))
     _, _, _, alone = runs.load(str(tmp_path / str(seed)))  # the checkpoint as a GANState
@@ -49,3 +52,9 @@ def test_each_member_ends_as_its_seed_trained_alone(tmp_path, data_dir, model, o
 def test_a_population_refuses_what_it_cannot_train(data_dir, model, seeds, message):
   with pytest.raises(UsageError, match=message):
     population.train_population(tiny_config(model, data_dir), seeds, 2)
+
+
+def test_an_unknown_formulation_is_refused(data_dir):
+  with pytest.raises(UsageError, match="unknown population formulation 'pmap'; allowed: vmap"):
+    population.train_population(tiny_config('mlp', data_dir), (0, 1), 2, 'pmap')
+

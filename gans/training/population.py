@@ -33,18 +33,48 @@ def member(tree, index):
   return jax.device_get(jax.tree.map(lambda leaf: leaf[index], tree))
 
 
-def make_population_run(config, family, num_steps: int):
+FORMULATIONS = ('vmap', 'unrolled')
+
+
+def make_population_run(config, family, num_steps: int, formulation: str):
   """The K-step call of every member at once: (states, data, orders, keys) -> (states, metrics),
-  each with the members on the leading axis but data['images'], which they share."""
+  each with the members on the leading axis but data['images'], which they share.
+
+  'vmap' maps the call over the members: their matmuls and convolutions become batched ones.
+  'unrolled' writes each member's call out in one program, one after another: XLA:CPU runs
+  vmapped convolutions (grouped ones) slower than the members' own, while the program still
+  saves a dispatch per member (results/performance.md).
+  """
   run = step_lib.make_run(config, family, num_steps, unroll=jax.default_backend() == 'cpu')
-  members = jax.vmap(run, in_axes=(0, {'images': None, 'pool': 0}, 0, 0))
-  return jax.jit(members, donate_argnums=(0,))
+  if formulation == 'vmap':
+    return jax.jit(jax.vmap(run, in_axes=(0, {'images': None, 'pool': 0}, 0, 0)),
+                   donate_argnums=(0,))
+
+  def one_after_another(states, data, orders, keys):
+    size = orders.shape[0]
+    pick = lambda tree, i: jax.tree.map(lambda leaf: leaf[i], tree)
+    outputs = [run(pick(states, i), {'images': data['images'], 'pool': pick(data['pool'], i)},
+                   orders[i], pick(keys, i)) for i in range(size)]
+    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *outputs)
+
+  return jax.jit(one_after_another, donate_argnums=(0,))
 
 
-def train_population(config, seeds, num_steps: int):
+def default_formulation(config) -> str:
+  """'vmap' but for convolutional backbones on a CPU (measured: results/performance.md)."""
+  on_cpu = jax.default_backend() == 'cpu'
+  return 'unrolled' if on_cpu and families.backbone(config) == 'dcgan' else 'vmap'
+
+
+def train_population(config, seeds, num_steps: int, formulation=None):
   """Trains config with each of `seeds` for num_steps steps, side by side; returns (the stacked
-  final states, {'seconds': training time without compilation, 'compile_seconds': ...})."""
+  final states, {'seconds': training time without compilation, 'compile_seconds': ...}).
+  formulation: one of FORMULATIONS, default_formulation(config) when None."""
   config = config_lib.resolve(config)
+  formulation = formulation or default_formulation(config)
+  if formulation not in FORMULATIONS:
+    raise UsageError(f'unknown population formulation {formulation!r}; allowed: '
+                     f'{", ".join(FORMULATIONS)}')
   family = families.build(config)
   if family.closed_form:
     raise UsageError(f'a {config.model} is fitted in closed form: it has no steps to train')
@@ -67,7 +97,7 @@ def train_population(config, seeds, num_steps: int):
     count = min(config.steps_per_call, num_steps - step, (epoch + 1) * steps_per_epoch - step)
     if count not in calls:  # compiled ahead, so that `seconds` is training alone
       started = time.perf_counter()
-      calls[count] = make_population_run(config, family, count).lower(
+      calls[count] = make_population_run(config, family, count, formulation).lower(
           states, train_data, orders, step_keys).compile()
       compile_seconds += time.perf_counter() - started
     started = time.perf_counter()
@@ -76,4 +106,5 @@ def train_population(config, seeds, num_steps: int):
     seconds += time.perf_counter() - started
     step += count
   return states, {'seconds': seconds, 'compile_seconds': compile_seconds,
-                  'members': len(seeds), 'steps': int(np.asarray(states.step)[0])}
+                  'members': len(seeds), 'steps': int(np.asarray(states.step)[0]),
+                  'formulation': formulation}
