@@ -165,6 +165,22 @@ def save_metric_curve(rows, key, label, path):
   plt.close(fig)
 
 
+def save_labelled_curves(curves, xlabel, ylabel, path):
+  """One line per label of `curves` {label: (xs, ys)}, on a log y axis (distances that fall by
+  orders of magnitude), with a legend."""
+  fig, ax = plt.subplots(figsize=(7, 4.5))
+  for label, (xs, ys) in curves.items():
+    ax.plot(xs, ys, marker='o', label=label)
+  ax.set_xlabel(xlabel)
+  ax.set_ylabel(ylabel)
+  ax.set_yscale('log')
+  ax.grid(alpha=0.3)
+  ax.legend()
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
 class Grid:
   """The fixed inputs of a run's per-epoch sample grid, as its family lays it out."""
 

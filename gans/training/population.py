@@ -66,10 +66,12 @@ def default_formulation(config) -> str:
   return 'unrolled' if on_cpu and families.backbone(config) == 'dcgan' else 'vmap'
 
 
-def train_population(config, seeds, num_steps: int, formulation=None):
+def train_population(config, seeds, num_steps: int, formulation=None, every=0, at_every=None):
   """Trains config with each of `seeds` for num_steps steps, side by side; returns (the stacked
   final states, {'seconds': training time without compilation, 'compile_seconds': ...}).
-  formulation: one of FORMULATIONS, default_formulation(config) when None."""
+  formulation: one of FORMULATIONS, default_formulation(config) when None. With `every`, calls
+  end at its multiples and `at_every(step, states, seconds)` is called there (its own time is
+  not training time)."""
   config = config_lib.resolve(config)
   formulation = formulation or default_formulation(config)
   if formulation not in FORMULATIONS:
@@ -94,7 +96,8 @@ def train_population(config, seeds, num_steps: int, formulation=None):
       epoch = step // steps_per_epoch
       orders = stack([data.epoch_order(k['epochs'], epoch, len(images), config.batch_size)
                       for k in keys])
-    count = min(config.steps_per_call, num_steps - step, (epoch + 1) * steps_per_epoch - step)
+    count = min(config.steps_per_call, num_steps - step, (epoch + 1) * steps_per_epoch - step,
+                (step // every + 1) * every - step if every else num_steps)
     if count not in calls:  # compiled ahead, so that `seconds` is training alone
       started = time.perf_counter()
       calls[count] = make_population_run(config, family, count, formulation).lower(
@@ -105,6 +108,8 @@ def train_population(config, seeds, num_steps: int, formulation=None):
     jax.block_until_ready(states)
     seconds += time.perf_counter() - started
     step += count
+    if every and step % every == 0 and at_every:
+      at_every(step, states, seconds)
   return states, {'seconds': seconds, 'compile_seconds': compile_seconds,
                   'members': len(seeds), 'steps': int(np.asarray(states.step)[0]),
                   'formulation': formulation}

@@ -1,0 +1,230 @@
+"""A recipe study: a grid of config overrides x seeds at one step budget, the seeds of each variant
+trained side by side as a population (`gans.training.population`).
+
+  python -m gans.tools.sweep --config=gans/configs/dcgan.py --output_dir=results/STUDY \
+      --variant='tutorial' --variant='adam2e-4;learning_rate=2e-4;batch_size=64' \
+      --seeds=0,1 --steps=3000 [--eval_every=500] [--eval_num_samples=2000] [--num_samples=10000]
+
+A variant is `NAME[;FIELD=VALUE...]`, its fields set on the base config as `--config.FIELD=VALUE`
+would (values read as Python literals, else as strings). Each finished cell (variant, seed)
+appends one JSON line to OUTPUT_DIR/cells.jsonl: its overrides, steps, the population's training
+seconds (compilation and evaluations left out) and size, the Fréchet distance of
+--eval_num_samples samples every --eval_every steps against those seconds, and the Fréchet
+distance, KID, precision and recall of --num_samples samples of G and of its EMA beside the real
+reference's. A rerun skips finished cells; a cell of the same name made with other settings is
+refused. Then OUTPUT_DIR/README.md gets one row per variant (median over the seeds, [min, max])
+and OUTPUT_DIR/fd_vs_seconds.png one curve per variant (the median over the seeds).
+"""
+import ast
+import json
+import os
+import statistics
+
+from absl import flags
+from ml_collections import config_flags
+
+from gans.core import families
+from gans.core import state as state_lib
+from gans.core.errors import UsageError
+from gans.evaluation import sampling, scoring
+from gans.run import config as config_lib
+from gans.run import pictures, runs, startup
+from gans.tools import cli
+from gans.training import population
+
+FLAGS = flags.FLAGS
+SCORES = ('frechet_distance', 'kid', 'precision', 'recall')
+
+
+def define_flags():
+  """The command line's flags; defined by `__main__` only, so importing this module adds none."""
+  config_flags.DEFINE_config_file('config', None, 'The base config file (FILE[:DATASET]).')
+  flags.DEFINE_string('output_dir', None, 'Where cells.jsonl, README.md and the figure go.')
+  flags.DEFINE_multi_string('variant', [], 'NAME[;FIELD=VALUE...]: overrides of the base config.')
+  flags.DEFINE_list('seeds', ['0', '1'], 'Seeds of every variant, trained side by side.')
+  flags.DEFINE_integer('steps', 3000, 'Steps each cell trains.', lower_bound=1)
+  flags.DEFINE_integer('eval_every', 500, 'Steps between the Fréchet distances of the curve '
+                       '(0: only at the end).', lower_bound=0)
+  flags.DEFINE_integer('eval_num_samples', 2000, 'Samples of each point of the curve.',
+                       lower_bound=scoring.MIN_SAMPLES)
+  flags.DEFINE_integer('num_samples', 10000, 'Samples of the final scores.',
+                       lower_bound=scoring.MIN_SAMPLES)
+
+
+def parse_variant(text):
+  """(name, {field: value}) of `NAME[;FIELD=VALUE...]`."""
+  name, *assignments = [part.strip() for part in text.split(';')]
+  if not name or '=' in name:
+    raise UsageError(f'--variant {text!r} must start with its name: NAME[;FIELD=VALUE...]')
+  overrides = {}
+  for assignment in assignments:
+    field, sep, value = assignment.partition('=')
+    if not sep or not field:
+      raise UsageError(f'--variant {text!r}: {assignment!r} is not FIELD=VALUE')
+    try:
+      overrides[field.strip()] = ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+      overrides[field.strip()] = value.strip()
+  return name, overrides
+
+
+def variant_config(base, overrides):
+  config = base.copy_and_resolve_references()
+  for field, value in overrides.items():
+    *sections, last = field.split('.')
+    target = config
+    for section in sections:
+      target = target[section]
+    if last not in target:
+      raise UsageError(f'--variant field {field!r}: the config has no such field')
+    target[last] = tuple(value) if isinstance(value, list) else value
+  return config_lib.resolve(config)
+
+
+def read_cells(path):
+  if not os.path.exists(path):
+    return []
+  with open(path) as f:
+    return [json.loads(line) for line in f if line.strip()]
+
+
+def check_settings(cells, name, overrides, steps, dataset):
+  for cell in cells:
+    if cell['variant'] == name and (cell['overrides'], cell['steps'], cell['dataset']) != (
+        overrides, steps, dataset):
+      raise UsageError(f'variant {name!r} is in cells.jsonl with overrides {cell["overrides"]}, '
+                       f'{cell["steps"]} steps on {cell["dataset"]}; use another name or '
+                       f'--output_dir')
+
+
+def generator_samples(family, networks, states, index, num_samples, use_ema):
+  variables = state_lib.generator_variables(population.member(states, index), use_ema)
+  images, labels = sampling.generate(family, networks.generator, variables, num_samples, seed=0)
+  return images, labels if family.label_model else None
+
+
+def run_variant(base, name, overrides, seeds, output_dir):
+  """Trains the variant's seeds as one population and appends their cells; returns them."""
+  config = variant_config(base, overrides)
+  family = families.build(config)
+  networks = family.networks()
+  monitor = scoring.TrainingMonitor(config.dataset, config.data_dir, config.classifier_dir,
+                                    runs.monitor_noise(_with_samples(config)))
+  sampler = state_lib.make_sampler(networks.generator)
+  curves = {seed: [] for seed in seeds}
+
+  def record(step, states, seconds):
+    for index, seed in enumerate(seeds):
+      point = {'step': step, 'seconds': round(seconds, 2)}
+      for key, use_ema in (('fd', False), ('fd_ema', True)):
+        if use_ema and not config.ema_decay:
+          continue
+        variables = state_lib.generator_variables(population.member(states, index), use_ema)
+        point[key] = monitor(lambda z, start: sampler(variables, family.noise_inputs(z, start)))[
+            'eval_fid']
+      curves[seed].append(point)
+
+  states, timing = population.train_population(config, seeds, FLAGS.steps,
+                                               every=FLAGS.eval_every or FLAGS.steps,
+                                               at_every=record)
+  cells = []
+  for index, seed in enumerate(seeds):
+    cell = {'variant': name, 'overrides': overrides, 'seed': seed, 'dataset': config.dataset,
+            'steps': FLAGS.steps, 'population_seconds': round(timing['seconds'], 2),
+            'members': timing['members'], 'formulation': timing['formulation'],
+            'curve': curves[seed]}
+    for key, use_ema in (('g', False), ('ema', True)):
+      if use_ema and not config.ema_decay:
+        cell[key] = None
+        continue
+      images, labels = generator_samples(family, networks, states, index, FLAGS.num_samples,
+                                         use_ema)
+      report, _ = scoring.evaluate(images, labels, config.dataset, config.data_dir,
+                                   config.classifier_dir)
+      cell[key] = {k: report['samples'][k] for k in SCORES}
+      cell['real'] = {k: report['real'][k] for k in SCORES}
+    with open(os.path.join(output_dir, 'cells.jsonl'), 'a') as f:
+      f.write(json.dumps(cell) + '\n')
+    cells.append(cell)
+  return cells
+
+
+def _with_samples(config):
+  """The config with eval_num_samples set to the curve's sample count (the monitor's noise)."""
+  config = config.copy_and_resolve_references()
+  config.eval_num_samples = FLAGS.eval_num_samples
+  return config
+
+
+def spread(values):
+  """'median [min, max]' of the seeds' values."""
+  return f'{statistics.median(values):.3g} [{min(values):.3g}, {max(values):.3g}]'
+
+
+def write_readme(cells, output_dir):
+  variants = list(dict.fromkeys(cell['variant'] for cell in cells))
+  header = ['variant', 'overrides', 'seeds', 'steps', 'training s (population)']
+  for key in ('g', 'ema'):
+    header += [f'{"EMA " if key == "ema" else ""}{s.replace("_", " ")}' for s in SCORES]
+  lines = ['# Recipe study', '',
+           'Each row: one variant, median over its seeds [min, max]; G and its EMA scored on the '
+           'same number of samples, beside the real reference (last row). Seconds: the '
+           'population\'s training time, compilation and evaluations left out. Built by '
+           '`python -m gans.tools.sweep` from cells.jsonl.', '',
+           '| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+  for name in variants:
+    ours = [cell for cell in cells if cell['variant'] == name]
+    row = [name, ', '.join(f'`{k}={v}`' for k, v in ours[0]['overrides'].items()) or '(base)',
+           ','.join(str(cell['seed']) for cell in ours), str(ours[0]['steps']),
+           spread([cell['population_seconds'] for cell in ours])]
+    for key in ('g', 'ema'):
+      row += [spread([cell[key][s] for cell in ours]) if ours[0][key] else '–' for s in SCORES]
+    lines.append('| ' + ' | '.join(row) + ' |')
+  real = cells[0]['real']
+  lines.append('| real reference | | | | | ' + ' | '.join(f'{real[s]:.3g}' for s in SCORES)
+               + ' |' + ' |' * len(SCORES))
+  lines += ['', '![Fréchet distance against training seconds](fd_vs_seconds.png)', '']
+  with open(os.path.join(output_dir, 'README.md'), 'w') as f:
+    f.write('\n'.join(lines))
+  curves = {}
+  for name in variants:
+    ours = [cell['curve'] for cell in cells if cell['variant'] == name]
+    key = 'fd_ema' if 'fd_ema' in ours[0][0] else 'fd'
+    points = min(len(curve) for curve in ours)
+    curves[name] = ([statistics.median(c[i]['seconds'] for c in ours) for i in range(points)],
+                    [statistics.median(c[i][key] for c in ours) for i in range(points)])
+  pictures.save_labelled_curves(curves, 'training seconds (population)',
+                                'Fréchet distance (EMA where kept)',
+                                os.path.join(output_dir, 'fd_vs_seconds.png'))
+
+
+def main():
+  startup.prepare()
+  if FLAGS.config is None or not FLAGS.output_dir or not FLAGS.variant:
+    raise UsageError('--config, --output_dir and at least one --variant are required')
+  try:
+    seeds = [int(seed) for seed in FLAGS.seeds]
+  except ValueError:
+    raise UsageError(f'--seeds must be integers, got {",".join(FLAGS.seeds)}') from None
+  variants = [parse_variant(text) for text in FLAGS.variant]
+  names = [name for name, _ in variants]
+  if len(set(names)) != len(names):
+    raise UsageError(f'--variant names must differ, got {", ".join(names)}')
+  os.makedirs(FLAGS.output_dir, exist_ok=True)
+  path = os.path.join(FLAGS.output_dir, 'cells.jsonl')
+  base = FLAGS.config
+  for name, overrides in variants:  # every refusal before anything trains
+    check_settings(read_cells(path), name, overrides, FLAGS.steps, base.dataset)
+    variant_config(base, overrides)
+  for name, overrides in variants:
+    done = {cell['seed'] for cell in read_cells(path) if cell['variant'] == name}
+    pending = [seed for seed in seeds if seed not in done]
+    if pending:
+      run_variant(base, name, overrides, pending, FLAGS.output_dir)
+  cells = [cell for cell in read_cells(path) if cell['variant'] in names]
+  write_readme(cells, FLAGS.output_dir)
+  print(f'{len(cells)} cells in {path}; the table in {os.path.join(FLAGS.output_dir, "README.md")}')
+
+
+if __name__ == '__main__':
+  cli.run_main(main, define_flags)

@@ -1,0 +1,87 @@
+"""The recipe study: a grid of overrides x seeds, each finished cell a JSON line, a rerun skipping
+what is there, and the table and figure built from the cells."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, train_evaluator, write_mnist_like
+
+TINY = '''from gans.configs import default
+
+
+def get_config(dataset='mnist'):
+  config = default.get_config()
+  config.model, config.dataset, config.parallel = 'mlp', dataset, 'jit'
+  config.batch_size, config.latent_dim, config.num_sample_images = 16, 8, 8
+  config.mlp.generator_widths, config.mlp.discriminator_widths = (32,), (32,)
+  return config
+'''
+
+
+@pytest.fixture(scope='module')
+def study(tmp_path_factory):
+  root = tmp_path_factory.mktemp('study')
+  data = str(root / 'data')
+  write_mnist_like(os.path.join(data, 'mnist'), num_train=256, num_test=128)
+  classifiers = train_evaluator(data, str(root / 'classifiers'))
+  (root / 'tiny.py').write_text(TINY)
+  env = dict(os.environ, GANS_DATA_DIR=data, GANS_CLASSIFIER_DIR=classifiers)
+
+  def sweep(*variants, seeds='0,1'):
+    return subprocess.run(
+        [sys.executable, '-m', 'gans.tools.sweep', f'--config={root / "tiny.py"}',
+         f'--output_dir={root / "out"}', f'--seeds={seeds}', '--steps=4', '--eval_every=2',
+         '--eval_num_samples=100', '--num_samples=100',
+         *[f'--variant={v}' for v in variants]],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+  return root / 'out', sweep
+
+
+def cells(out):
+  return [json.loads(line) for line in (out / 'cells.jsonl').read_text().splitlines()]
+
+
+def test_each_cell_is_a_line_and_a_rerun_trains_only_what_is_missing(study):
+  out, sweep = study
+  first = sweep('base', 'ema;ema_decay=0.5')
+  assert first.returncode == 0, first.stderr
+  made = cells(out)
+  assert [(c['variant'], c['seed']) for c in made] == [('base', 0), ('base', 1), ('ema', 0),
+                                                       ('ema', 1)]
+  for cell in made:
+    assert cell['steps'] == 4 and cell['members'] == 2
+    assert [p['step'] for p in cell['curve']] == [2, 4]
+    assert cell['g']['frechet_distance'] > 0 and cell['real']['frechet_distance'] >= 0
+    assert (cell['ema'] is None) == (cell['variant'] == 'base')
+    assert ('fd_ema' in cell['curve'][0]) == (cell['variant'] == 'ema')
+  assert made[0]['g'] != made[1]['g']  # two seeds, two runs
+  assert made[2]['overrides'] == {'ema_decay': 0.5}
+
+  again = sweep('base', 'ema;ema_decay=0.5', 'lr;learning_rate=1e-3', seeds='0,1')
+  assert again.returncode == 0, again.stderr
+  now = cells(out)
+  assert now[:4] == made  # finished cells kept as they were, not trained again
+  assert [(c['variant'], c['seed']) for c in now[4:]] == [('lr', 0), ('lr', 1)]
+
+  readme = (out / 'README.md').read_text()
+  for name in ('base', 'ema', 'lr'):
+    assert f'| {name} |' in readme
+  assert '`learning_rate=0.001`' in readme and (out / 'fd_vs_seconds.png').stat().st_size > 0
+
+
+def test_a_variant_name_made_with_other_settings_is_refused(study):
+  out, sweep = study
+  if not (out / 'cells.jsonl').exists():
+    assert sweep('base').returncode == 0
+  before = (out / 'cells.jsonl').read_text()
+  result = sweep('base;batch_size=32')
+  assert result.returncode == 2
+  assert "error: variant 'base' is in cells.jsonl with overrides {}" in result.stderr
+  assert (out / 'cells.jsonl').read_text() == before
+  bad = sweep('fast;learning_rate=1e-3', 'typo;no_such_field=1', seeds='5')
+  assert bad.returncode == 2
+  assert "error: --variant field 'no_such_field': the config has no such field" in bad.stderr
+  assert (out / 'cells.jsonl').read_text() == before  # refused before anything trained
