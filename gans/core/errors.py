@@ -12,6 +12,25 @@ def check_choice(name, value, allowed):
     raise UsageError(f'unknown {name} {value!r}; allowed: {", ".join(allowed)}')
 
 
+def check_integer(name, value, low=1, high=None):
+  """Refuses anything but an integer (not a bool) in [low, high]; no upper bound if high is
+  None."""
+  if not (isinstance(value, int) and not isinstance(value, bool) and value >= low
+          and (high is None or value <= high)):
+    allowed = (f'an integer in [{low}, {high}]' if high is not None
+               else 'a positive integer' if low == 1 else f'an integer >= {low}')
+    raise UsageError(f'{name} must be {allowed}, got {value!r}')
+
+
+def is_number(value) -> bool:
+  return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_non_negative(name, value):
+  if not (is_number(value) and value >= 0):
+    raise UsageError(f'{name} must be >= 0, got {value!r}')
+
+
 class StorageError(Exception):
   """The workdir could not be written; the message says which checkpoints are still intact."""
 

@@ -11,14 +11,9 @@ import ml_collections
 from gans.core import data, families, metrics
 from gans.core import losses, optimizers
 from gans.core import parallel
-from gans.core.errors import UsageError, check_choice
+from gans.core.errors import UsageError, check_choice, check_integer, check_non_negative, is_number
 
 PARALLEL_MODES = ('auto',) + parallel.PARALLEL_MODES
-
-
-def _positive_int(name, value):
-  if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-    raise UsageError(f'{name} must be a positive integer, got {value!r}')
 
 
 def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
@@ -30,7 +25,7 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   check_choice('penalty', config.penalty, losses.PENALTIES)
   check_choice('parallel mode', config.parallel, PARALLEL_MODES)
   for field in ('checkpoint_every_steps', 'log_every_steps', 'num_sample_images'):
-    _positive_int(field, config[field])
+    check_integer(field, config[field])
   family.check_config(config)  # its own settings; a closed-form fit sets what it implies
   if family.closed_form:
     return config
@@ -38,9 +33,9 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     if config[field] is None:
       config[field] = value
   for field in ('num_epochs', 'batch_size', 'latent_dim', 'steps_per_call', 'n_critic'):
-    _positive_int(field, config[field])
+    check_integer(field, config[field])
   if config.num_steps is not None:
-    _positive_int('num_steps', config.num_steps)
+    check_integer('num_steps', config.num_steps)
   if not isinstance(config.eval_every_steps, int) or config.eval_every_steps < 0:
     raise UsageError(f'eval_every_steps must be 0 (off) or a positive integer, got '
                      f'{config.eval_every_steps!r}')
@@ -52,13 +47,12 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     raise UsageError(f'eval_num_samples must be an integer >= {metrics.MIN_SAMPLES}, got '
                      f'{config.eval_num_samples!r}')
   _check_optimizers(config)
-  if not (_is_number(config.clip_value) and config.clip_value > 0):
+  if not (is_number(config.clip_value) and config.clip_value > 0):
     raise UsageError(f'clip_value must be positive, got {config.clip_value!r}')
   if not isinstance(config.spectral_norm, bool):
     raise UsageError(f'spectral_norm must be true or false, got {config.spectral_norm!r}')
   for field in ('gradient_penalty_weight', 'penalty_weight'):
-    if not (_is_number(config[field]) and config[field] >= 0):
-      raise UsageError(f'{field} must be >= 0, got {config[field]!r}')
+    check_non_negative(field, config[field])
   if not 0 <= config.ema_decay < 1:
     raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
   allowed_losses = families.build(config).allowed_losses
@@ -91,16 +85,12 @@ def _check_optimizers(config):
     check_choice('d_optimizer', config.d_optimizer, optimizers.OPTIMIZERS)
   for field in ('learning_rate', 'd_learning_rate'):
     value = config[field]
-    if value is not None and not (_is_number(value) and value > 0):
+    if value is not None and not (is_number(value) and value > 0):
       raise UsageError(f'{field} must be positive, got {value!r}')
   for field in ('b1', 'b2', 'd_b1', 'd_b2'):
     value = config[field]
-    if value is not None and not (_is_number(value) and 0 <= value < 1):
+    if value is not None and not (is_number(value) and 0 <= value < 1):
       raise UsageError(f'{field} must be in [0, 1), got {value!r}')
-
-
-def _is_number(value):
-  return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def parallel_mode(config) -> str:

@@ -5,7 +5,7 @@ backbone) or as K constant label maps beside the image channel (DCGAN backbone).
 drawn uniformly; real images come with their own.
 """
 from gans.core import data
-from gans.core.errors import UsageError, check_choice
+from gans.core.errors import check_choice, check_integer, check_non_negative
 from gans.core.families import gan
 from gans.core.models import conditional
 
@@ -37,17 +37,10 @@ class ConditionalSection:
     c = config['conditional']
     check_choice('conditional.backbone', c['backbone'], gan.BACKBONES)
     super().check_config(config)
-    side = data.IMAGE_SHAPE[0]
-    if not isinstance(c['hole_size'], int) or not 0 < c['hole_size'] < side:
-      raise UsageError(f'conditional.hole_size must be an integer in [1, {side - 1}], got '
-                       f'{c["hole_size"]!r}')
+    check_integer('conditional.hole_size', c['hole_size'], 1, data.IMAGE_SHAPE[0] - 1)
     for field in ('num_labelled', 'labelled_batch_size'):
-      value = c[field]
-      if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-        raise UsageError(f'conditional.{field} must be a positive integer, got {value!r}')
-    if not c['class_loss_weight'] >= 0:
-      raise UsageError(f'conditional.class_loss_weight must be >= 0, got '
-                       f'{c["class_loss_weight"]!r}')
+      check_integer(f'conditional.{field}', c[field])
+    check_non_negative('conditional.class_loss_weight', c['class_loss_weight'])
 
   @classmethod
   def title(cls, config) -> str:

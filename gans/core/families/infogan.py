@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gans.core import losses
-from gans.core.errors import UsageError, check_choice
+from gans.core.errors import UsageError, check_choice, check_integer, check_non_negative
 from gans.core.families import gan
 from gans.core.models import conditional
 
@@ -68,19 +68,14 @@ class InfoGAN(gan.GAN):
     c = config['infogan']
     check_choice('infogan.backbone', c['backbone'], gan.BACKBONES)
     super().check_config(config)
-    for field, low, high in (('categories', 2, MAX_CATEGORIES),
-                             ('continuous', 0, MAX_CONTINUOUS)):
-      value = c[field]
-      if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise UsageError(f'infogan.{field} must be an integer in [{low}, {high}], got {value!r}')
+    check_integer('infogan.categories', c['categories'], 2, MAX_CATEGORIES)
+    check_integer('infogan.continuous', c['continuous'], 0, MAX_CONTINUOUS)
     if c['continuous'] >= config['latent_dim']:
       raise UsageError(f'infogan.continuous ({c["continuous"]}) must be smaller than latent_dim '
                        f'({config["latent_dim"]}): the continuous codes are the first entries '
                        f'of z, the rest is the noise')
     for field in ('categorical_weight', 'continuous_weight'):
-      value = c[field]
-      if not (isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0):
-        raise UsageError(f'infogan.{field} must be >= 0, got {value!r}')
+      check_non_negative(f'infogan.{field}', c[field])
 
   @classmethod
   def title(cls, config) -> str:

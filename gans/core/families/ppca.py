@@ -5,7 +5,7 @@ than trained by steps: there is no discriminator. Its generator takes the noise 
 vector of k + 784 numbers, and the class-conditional one also a label, so sampling, export,
 evaluation and the augmentation experiment use it as they use a GAN.
 """
-from gans.core.errors import UsageError
+from gans.core.errors import UsageError, check_integer
 from gans.core.families import gan
 from gans.core.models import ppca
 
@@ -29,8 +29,7 @@ class PPCA(gan.GAN):
   def check_config(cls, config):
     """No steps, batches or optimiser; its noise (z, eps) sets latent_dim."""
     k = config['ppca']['components']
-    if not isinstance(k, int) or not 0 < k < ppca.DIM:
-      raise UsageError(f'ppca.components must be an integer in [1, {ppca.DIM - 1}], got {k!r}')
+    check_integer('ppca.components', k, 1, ppca.DIM - 1)
     if not isinstance(config['ppca']['class_conditional'], bool):
       raise UsageError(f'ppca.class_conditional must be true or false, got '
                        f'{config["ppca"]["class_conditional"]!r}')
