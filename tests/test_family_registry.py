@@ -31,15 +31,12 @@ class Scaled(nn.Module):
 class Toy(gan.GAN):
   """The unconditional GAN whose generator draws in [-scale, scale], with a section of its own."""
   section = 'toy'
+  backbone_in_section = True  # config.toy.backbone
   published_grid_epochs = {'toy': (1,)}
 
   @classmethod
   def section_defaults(cls):
     return {'backbone': 'mlp', 'scale': 0.5}
-
-  @classmethod
-  def backbone_of(cls, config):
-    return config['toy']['backbone']
 
   @classmethod
   def check_config(cls, config):
@@ -79,7 +76,7 @@ def test_the_registry_gives_the_family_its_section_checks_and_identity(toy, data
   assert 'toy' in families.models()
   with pytest.raises(UsageError, match=r'toy.scale must be in \(0, 1\], got 2'):
     toy_config(data_dir, scale=2.0)
-  with pytest.raises(UsageError, match="unknown backbone 'resnet'"):
+  with pytest.raises(UsageError, match="unknown toy.backbone 'resnet'"):
     config = default.get_config()
     config.toy.backbone = 'resnet'
     tiny_config('toy', data_dir, toy=config.toy)

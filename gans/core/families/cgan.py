@@ -5,7 +5,7 @@ backbone) or as K constant label maps beside the image channel (DCGAN backbone).
 drawn uniformly; real images come with their own.
 """
 from gans.core import data
-from gans.core.errors import check_choice, check_integer, check_non_negative
+from gans.core.errors import check_integer, check_non_negative
 from gans.core.families import gan
 from gans.core.models import conditional
 
@@ -14,6 +14,7 @@ class ConditionalSection:
   """The settings the conditional families (cGAN, AC-GAN, CC-GAN, E-cGAN) share, in
   config.conditional; mixed in before gan.GAN. Each names itself in `name`."""
   section = 'conditional'
+  backbone_in_section = True
   name = ''
 
   @classmethod
@@ -29,13 +30,8 @@ class ConditionalSection:
     }
 
   @classmethod
-  def backbone_of(cls, config):
-    return config['conditional']['backbone']
-
-  @classmethod
   def check_config(cls, config):
     c = config['conditional']
-    check_choice('conditional.backbone', c['backbone'], gan.BACKBONES)
     super().check_config(config)
     check_integer('conditional.hole_size', c['hole_size'], 1, data.IMAGE_SHAPE[0] - 1)
     for field in ('num_labelled', 'labelled_batch_size'):

@@ -51,6 +51,7 @@ class GAN:
   reports = ()  # names of the reports of gans.evaluation.conditional this family asks for
   allowed_losses = None  # the config.loss values the family can train with; None: all
   section = None  # the config section of the family's own settings, if it has one
+  backbone_in_section = False  # True: config[section]['backbone'] names the backbone
   # Epochs whose sample grids the original work showed, kept on the results pages by name.
   published_grid_epochs = {'dcgan': (1, 10, 50)}  # the TensorFlow DCGAN tutorial
 
@@ -62,15 +63,17 @@ class GAN:
 
   @classmethod
   def backbone_of(cls, config) -> Optional[str]:
-    """The backbone network, whose config section sets the widths: here the model's own name."""
-    return config['model']
+    """The backbone network, whose config section sets the widths: the section's `backbone`
+    field, else the model's own name (mlp, dcgan)."""
+    return config[cls.section]['backbone'] if cls.backbone_in_section else config['model']
 
   @classmethod
   def check_config(cls, config):
     """Refuses a bad value of the family's settings with one UsageError; may fill fields the
     settings imply."""
     backbone = cls.backbone_of(config)
-    check_choice('backbone', backbone, BACKBONES)
+    check_choice(f'{cls.section}.backbone' if cls.backbone_in_section else 'backbone', backbone,
+                 BACKBONES)
     BACKBONES[backbone].check_section(config[backbone])
 
   @classmethod

@@ -27,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from gans.core import losses
-from gans.core.errors import UsageError, check_choice, check_integer, check_non_negative
+from gans.core.errors import UsageError, check_integer, check_non_negative
 from gans.core.families import gan
 from gans.core.models import conditional
 
@@ -46,6 +46,7 @@ def gaussian_nll(means, codes):
 class InfoGAN(gan.GAN):
   reports = ('infogan',)
   section = 'infogan'
+  backbone_in_section = True
 
   @classmethod
   def section_defaults(cls) -> dict:
@@ -60,13 +61,8 @@ class InfoGAN(gan.GAN):
     }
 
   @classmethod
-  def backbone_of(cls, config):
-    return config['infogan']['backbone']
-
-  @classmethod
   def check_config(cls, config):
     c = config['infogan']
-    check_choice('infogan.backbone', c['backbone'], gan.BACKBONES)
     super().check_config(config)
     check_integer('infogan.categories', c['categories'], 2, MAX_CATEGORIES)
     check_integer('infogan.continuous', c['continuous'], 0, MAX_CONTINUOUS)
