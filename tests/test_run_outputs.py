@@ -135,6 +135,12 @@ def test_progress_logs_a_line_without_a_terminal(caplog, monkeypatch, tmp_path, 
     loop.train(tiny_config('mlp', data_dir, num_steps=8), str(tmp_path / 'run'))
   lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith('epoch 2: ')]
   assert any('of 4 steps' in line and 'd_loss' in line for line in lines), lines
+  caplog.clear()
+  with caplog.at_level(logging.INFO):
+    batches = progress_lib.Progress('sampling', 3, unit='batch')
+    batches.update(3)
+    batches.close()
+  assert '3 of 3 batches (' in caplog.text and '3 of 3 batches in ' in caplog.text
 
 
 def test_a_profiled_run_writes_a_trace_of_the_chosen_steps(tmp_path, data_dir):

@@ -14,6 +14,7 @@ class Progress:
 
   def __init__(self, description, total, unit='step', initial=0):
     self.description, self.total, self.unit = description, total, unit
+    self.units = unit + ('es' if unit.endswith(('s', 'sh', 'ch', 'x')) else 's')  # batches
     self.terminal = sys.stderr.isatty()
     self.bar = tqdm(total=total, initial=initial, desc=description, unit=unit,
                     disable=not self.terminal, leave=False)
@@ -30,10 +31,10 @@ class Progress:
       self.last_line = now
       rate = (done - self.initial) / (now - self.started)
       extra = ''.join(f', {k} {v}' for k, v in postfix.items())
-      logging.info('%s: %d of %d %ss (%.1f %ss per second)%s', self.description, done,
-                   self.total, self.unit, rate, self.unit, extra)
+      logging.info('%s: %d of %d %s (%.1f %s per second)%s', self.description, done,
+                   self.total, self.units, rate, self.units, extra)
 
   def close(self):
     self.bar.close()
-    logging.info('%s: %d of %d %ss in %.0f s of wall-clock time', self.description, self.done,
-                 self.total, self.unit, time.perf_counter() - self.started)
+    logging.info('%s: %d of %d %s in %.0f s of wall-clock time', self.description, self.done,
+                 self.total, self.units, time.perf_counter() - self.started)
