@@ -351,10 +351,13 @@ class TrainingMonitor:
     self.test_mean, self.test_cov = metrics.feature_statistics(test_features)
     self.noise = noise
 
-  def __call__(self, sample) -> dict:
-    """`sample(z, index of z[0]) -> images in [-1, 1]`; returns metrics.jsonl fields."""
-    images = np.concatenate([data.to_uint8(sample(self.noise[i:i + classifier.PREDICT_BATCH], i))
-                             for i in range(0, len(self.noise), classifier.PREDICT_BATCH)])
+  def __call__(self, family, sampler, variables) -> dict:
+    """The metrics.jsonl fields of the generator `variables`, sampled by the jitted `sampler`
+    (state.make_sampler) from the family's inputs for the fixed noise."""
+    images = np.concatenate([
+        data.to_uint8(sampler(variables, family.noise_inputs(
+            self.noise[i:i + classifier.PREDICT_BATCH], i)))
+        for i in range(0, len(self.noise), classifier.PREDICT_BATCH)])
     probs, features = self.evaluator.predict(images)
     mean, cov = metrics.feature_statistics(features)
     return {'eval_fid': metrics.frechet_distance(mean, cov, self.test_mean, self.test_cov),

@@ -120,8 +120,7 @@ def run_variant(base, name, overrides, seeds, output_dir):
         if use_ema and not config.ema_decay:
           continue
         variables = state_lib.generator_variables(population.member(states, index), use_ema)
-        point[key] = monitor(lambda z, start: sampler(variables, family.noise_inputs(z, start)))[
-            'eval_fid']
+        point[key] = monitor(family, sampler, variables)['eval_fid']
       curves[seed].append(point)
 
   states, timing = population.train_population(config, seeds, FLAGS.steps,

@@ -232,7 +232,7 @@ def _evaluate(monitor, family, sampler, state, log, step, steps_per_epoch) -> fl
   """Logs the monitor's metrics at `step`; returns its seconds, which epoch times exclude."""
   started = time.perf_counter()
   variables = state_lib.generator_variables(state)
-  row = monitor(lambda z, start: sampler(variables, family.noise_inputs(z, start)))
+  row = monitor(family, sampler, variables)
   log.add_row(step, steps_per_epoch, row)
   logging.info('step %d: Fréchet distance %.3f, classifier score %.3f (%d samples)', step,
                row['eval_fid'], row['eval_classifier_score'], row['eval_num_samples'])

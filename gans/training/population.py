@@ -28,9 +28,14 @@ def stack(trees):
   return jax.tree.unflatten(jax.tree.structure(trees[0]), [jnp.stack(each) for each in leaves])
 
 
+def _index(tree, index):
+  """The `index`-th member of a stacked tree."""
+  return jax.tree.map(lambda leaf: leaf[index], tree)
+
+
 def member(tree, index):
   """The `index`-th member of a stacked tree, as numpy."""
-  return jax.device_get(jax.tree.map(lambda leaf: leaf[index], tree))
+  return jax.device_get(_index(tree, index))
 
 
 FORMULATIONS = ('vmap', 'unrolled')
@@ -51,11 +56,9 @@ def make_population_run(config, family, num_steps: int, formulation: str):
                    donate_argnums=(0,))
 
   def one_after_another(states, data, orders, keys):
-    size = orders.shape[0]
-    pick = lambda tree, i: jax.tree.map(lambda leaf: leaf[i], tree)
-    outputs = [run(pick(states, i), {'images': data['images'], 'pool': pick(data['pool'], i)},
-                   orders[i], pick(keys, i)) for i in range(size)]
-    return jax.tree.map(lambda *leaves: jnp.stack(leaves), *outputs)
+    members = range(orders.shape[0])
+    return stack([run(_index(states, i), dict(data, pool=_index(data['pool'], i)), orders[i],
+                      _index(keys, i)) for i in members])
 
   return jax.jit(one_after_another, donate_argnums=(0,))
 
