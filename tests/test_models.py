@@ -30,6 +30,23 @@ def test_seed_architectures_have_exact_parameter_counts(name, g_params, g_stats,
   assert set(d_vars) == {'params'}
 
 
+def test_dcgan_init_stddev_draws_every_kernel_from_that_normal():
+  config = default.get_config()
+  config.dcgan.init_stddev = 0.02
+  generator, discriminator = families.build(config).networks()[:2]
+  g_vars = generator.init(jax.random.key(0), jnp.zeros((1, 100)), train=False)
+  d_vars = discriminator.init(jax.random.key(0), jnp.zeros((1, 28, 28, 1)), train=False)
+  kernels = [leaf for path, leaf in jax.tree_util.tree_leaves_with_path(
+      (g_vars['params'], d_vars['params'])) if 'kernel' in jax.tree_util.keystr(path)]
+  assert len(kernels) == 4 + 3  # G: dense, 3 transposed convolutions; D: 2 convolutions, dense
+  for kernel in kernels:
+    assert abs(float(jnp.std(kernel)) - 0.02) < 0.002 and abs(float(jnp.mean(kernel))) < 0.002
+  # Flax's default scales with the fan-in instead: 1 / sqrt(100) for G's dense layer
+  default_g = families.build(default.get_config()).networks()[0].init(
+      jax.random.key(0), jnp.zeros((1, 100)), train=False)
+  assert abs(float(jnp.std(default_g['params']['Dense_0']['kernel'])) - 0.1) < 0.01
+
+
 @pytest.mark.parametrize('name', ['mlp', 'dcgan'])
 def test_output_shapes_and_ranges(name):
   config = default.get_config()

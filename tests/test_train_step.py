@@ -105,6 +105,19 @@ def test_pmap_and_sharded_on_8_devices_equal_jit_on_one(model):
   assert_modes_agree(config)
 
 
+def test_batch_norm_in_the_discriminator_agrees_across_modes_and_learns_its_statistics():
+  # D's BatchNorm, like G's, must see the global batch of real and fake images under pmap.
+  config = tiny_config('dcgan')
+  config.dcgan.dropout_rate = 0.0
+  config.dcgan.discriminator_batch_norm = True
+  out = setup(config)
+  before = out[2].discriminator.batch_stats
+  assert set(before) == {'BatchNorm_0'}  # the second convolution's only: not the input layer
+  results = assert_modes_agree(config, setup_out=out)
+  after = results['jit'][0].discriminator.batch_stats
+  assert max_abs_diff(before, after) > 1e-4
+
+
 def test_sharded_equals_jit_with_dropout_on():
   # What pmap cannot give: a global array's random bits do not depend on how it is split, so
   # the 8-device run draws the same dropout masks as the 1-device run. On the MLP: the DCGAN's
@@ -173,6 +186,18 @@ def test_ema_follows_the_generator():
   expected = jax.tree.map(lambda e, p: 0.5 * e + 0.5 * p, state.ema['params'], new.generator.params)
   assert max_abs_diff(new.ema['params'], expected) < 1e-7
   assert max_abs_diff(new.ema['params'], state.ema['params']) > 0
+
+
+@pytest.mark.parametrize('step, expected_decay', [(0, 0.1), (8, 0.5), (10_000, 0.99)])
+def test_ema_warmup_averages_with_the_smaller_decay(step, expected_decay):
+  # min(0.99, (1 + t) / (10 + t)): 1/10 at the first step, 9/18 at the ninth, 0.99 from t = 881.
+  config = tiny_config('mlp', ema_decay=0.99, ema_warmup=True)
+  family, _, state, train_data, order = out = setup(config)
+  state = state.replace(step=jnp.asarray(step, jnp.int32))
+  new, _ = run_mode(config, 'jit', num_steps=1, setup_out=(family, None, state, train_data, order))
+  expected = jax.tree.map(lambda e, p: expected_decay * e + (1 - expected_decay) * p,
+                          state.ema['params'], new.generator.params)
+  assert max_abs_diff(new.ema['params'], expected) < 1e-6
 
 
 def test_n_critic_updates_the_generator_every_nth_step():

@@ -51,6 +51,10 @@ def get_config():
   # power-iteration vectors live in D's 'batch_stats' and in the checkpoints.
   config.spectral_norm = False
   config.ema_decay = 0.0  # EMA of the generator's variables; 0 turns it off
+  # With a warm-up, step t averages with decay min(ema_decay, (1 + t) / (10 + t)), as
+  # TensorFlow's ExponentialMovingAverage with num_updates: the EMA forgets G's random
+  # initialisation within a few hundred steps instead of ~1 / (1 - ema_decay).
+  config.ema_warmup = False
 
   # 'jit' (one device), 'pmap' (over the local devices), 'sharded' (jit over a mesh of all
   # devices, the batch split over it); 'auto' is 'pmap' when there are several, else 'jit'
@@ -83,6 +87,10 @@ def get_config():
   config.dcgan.kernel_size = 5
   config.dcgan.negative_slope = 0.3
   config.dcgan.dropout_rate = 0.3
+  # BatchNorm after each of D's convolutions but the first (the DCGAN paper, InfoGAN's networks).
+  config.dcgan.discriminator_batch_norm = False
+  # Every kernel drawn from N(0, init_stddev) (the DCGAN paper: 0.02); None: Flax's LeCun normal.
+  config.dcgan.init_stddev = ml_collections.config_dict.placeholder(float)
   # How the generator computes its transposed convolutions, same parameters either way: 'plain'
   # (nn.ConvTranspose) or 'subpixel' (one stride-1 convolution per output phase, interleaved),
   # 2.8x faster for the whole train step on a 2-core CPU (results/performance.md).

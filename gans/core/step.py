@@ -100,6 +100,13 @@ def _moving_average(decay, average, variables):
   return jax.tree.map(lambda e, p: decay * e + (1.0 - decay) * p, average, variables)
 
 
+def ema_decay_at(step, decay, warmup):
+  """The EMA's decay at `step`: `decay`, or with a warm-up min(decay, (1 + step) / (10 + step))."""
+  if not warmup:
+    return decay
+  return jnp.minimum(decay, (1.0 + step) / (10.0 + step))
+
+
 def make_train_step(config, family: gan.GAN, networks: gan.Networks,
                     axis_name: Optional[str] = None):
   """The per-device step; with `axis_name` it averages grads, metrics and BN statistics over it.
@@ -109,7 +116,7 @@ def make_train_step(config, family: gan.GAN, networks: gan.Networks,
   """
   loss, penalties = losses_lib.LOSSES[config.loss], losses_lib.penalties(config)
   mean = (lambda tree: jax.lax.pmean(tree, axis_name)) if axis_name else (lambda tree: tree)
-  n_critic, ema_decay = config.n_critic, config.ema_decay
+  n_critic, ema_decay, ema_warmup = config.n_critic, config.ema_decay, config.ema_warmup
 
   def train_step(state: GANState, batch, key):
     draws, keys = _inputs(family, batch, key, state.step, axis_name)
@@ -145,7 +152,8 @@ def make_train_step(config, family: gan.GAN, networks: gan.Networks,
     else:  # G learns on every n_critic-th step only
       g, g_grad_norm = jax.lax.cond(state.step % n_critic == n_critic - 1, update_generator,
                                     lambda g: (g, jnp.zeros(())), g)
-    ema = _moving_average(ema_decay, state.ema, g.variables()) if ema_decay else state.ema
+    ema = (_moving_average(ema_decay_at(state.step, ema_decay, ema_warmup), state.ema,
+                           g.variables()) if ema_decay else state.ema)
     auxiliary, aux_terms = family.update_auxiliary(networks.auxiliary, state.auxiliary, fake,
                                                    draws, mean)
     metrics = {'d_loss': d_loss, 'g_loss': g_loss,

@@ -49,8 +49,9 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   _check_optimizers(config)
   if not (is_number(config.clip_value) and config.clip_value > 0):
     raise UsageError(f'clip_value must be positive, got {config.clip_value!r}')
-  if not isinstance(config.spectral_norm, bool):
-    raise UsageError(f'spectral_norm must be true or false, got {config.spectral_norm!r}')
+  for field in ('spectral_norm', 'ema_warmup'):
+    if not isinstance(config[field], bool):
+      raise UsageError(f'{field} must be true or false, got {config[field]!r}')
   for field in ('gradient_penalty_weight', 'penalty_weight'):
     check_non_negative(field, config[field])
   if not 0 <= config.ema_decay < 1:

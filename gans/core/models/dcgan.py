@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
-from gans.core.errors import check_choice
+from gans.core.errors import UsageError, check_choice, is_number
 from gans.core.models import spectral
 
 _NHWC = ('NHWC', 'HWIO', 'NHWC')
@@ -150,6 +150,21 @@ TRANSPOSED_CONVS = {
 }
 
 
+def _batch_norm(train, axis_name):
+  """BatchNorm as Keras's (momentum 0.9 of the running average, epsilon 1e-5); `axis_name`
+  averages the batch statistics over a pmap axis, so a batch split over devices is normalised
+  exactly as the whole batch would be on one device."""
+  return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
+                      axis_name=axis_name)
+
+
+def kernel_initializer(init_stddev: Optional[float]) -> Callable:
+  """Flax's default (LeCun normal) for None, else N(0, init_stddev) as the DCGAN paper's 0.02."""
+  if init_stddev is None:
+    return nn.initializers.lecun_normal()
+  return nn.initializers.normal(init_stddev)
+
+
 class Generator(nn.Module):
   """Dense -> 7x7 maps -> ConvTranspose stack -> 28x28x1 in [-1, 1].
 
@@ -162,13 +177,14 @@ class Generator(nn.Module):
   negative_slope: float = 0.3
   axis_name: Optional[str] = None
   transposed_conv: str = 'plain'
+  kernel_init: Callable = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, z, *, train):
-    norm = lambda: nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                                axis_name=self.axis_name)
+    norm = lambda: _batch_norm(train, self.axis_name)
     act = lambda x: nn.leaky_relu(x, self.negative_slope)
-    x = act(norm()(nn.Dense(7 * 7 * self.features[0], use_bias=False)(z)))
+    x = act(norm()(nn.Dense(7 * 7 * self.features[0], use_bias=False,
+                            kernel_init=self.kernel_init)(z)))
     x = x.reshape((-1, 7, 7, self.features[0]))
     kernel = (self.kernel_size, self.kernel_size)
     conv_transpose = TRANSPOSED_CONVS[self.transposed_conv]
@@ -176,7 +192,8 @@ class Generator(nn.Module):
     for i, feat in enumerate(out_features):
       stride = 2 if i >= len(out_features) - 2 else 1
       # Named as nn.ConvTranspose names itself, so every formulation has one parameter tree.
-      x = conv_transpose(feat, kernel, (stride, stride), name=f'ConvTranspose_{i}')(x)
+      x = conv_transpose(feat, kernel, (stride, stride), kernel_init=self.kernel_init,
+                         name=f'ConvTranspose_{i}')(x)
       if i < len(out_features) - 1:
         x = act(norm()(x))
     return jnp.tanh(x)
@@ -186,7 +203,10 @@ class Discriminator(nn.Module):
   """Stride-2 convolutions -> one logit (or `outputs` logits) per image.
 
   `conv_input_grad` picks from CONV_INPUT_GRADS how the convolutions compute the gradient with
-  respect to their input; the function and the parameters are the same.
+  respect to their input; the function and the parameters are the same. With `batch_norm`, every
+  convolution after the first is batch-normalised, as in the DCGAN paper and InfoGAN's networks
+  (not the input layer); the step passes real and fake images through D as one batch, so they
+  are normalised jointly.
   """
   features: Sequence[int] = (64, 128)
   kernel_size: int = 5
@@ -195,17 +215,25 @@ class Discriminator(nn.Module):
   outputs: int = 1  # 1: one real/fake logit per image, (B,); more: (B, outputs) logits
   conv_input_grad: str = 'plain'
   spectral_norm: bool = False  # every Conv and the Dense spectrally normalised (`spectral.layer`)
+  batch_norm: bool = False
+  axis_name: Optional[str] = None
+  kernel_init: Callable = nn.initializers.lecun_normal()
 
   @nn.compact
   def __call__(self, x, *, train):
     layer = functools.partial(spectral.layer, train=train, spectral_norm=self.spectral_norm)
-    for feat in self.features:
+    for i, feat in enumerate(self.features):
+      normalised = self.batch_norm and i > 0
+      # No bias before a BatchNorm: its gradient is zero but for rounding, which Adam would
+      # scale up to full-size steps.
       x = layer(nn.Conv(feat, (self.kernel_size, self.kernel_size), strides=(2, 2),
-                        padding='SAME',
+                        padding='SAME', use_bias=not normalised, kernel_init=self.kernel_init,
                         conv_general_dilated=CONV_INPUT_GRADS[self.conv_input_grad]), x)
+      if normalised:
+        x = _batch_norm(train, self.axis_name)(x)
       x = nn.leaky_relu(x, self.negative_slope)
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-    x = layer(nn.Dense(self.outputs), x.reshape((x.shape[0], -1)))
+    x = layer(nn.Dense(self.outputs, kernel_init=self.kernel_init), x.reshape((x.shape[0], -1)))
     return x[:, 0] if self.outputs == 1 else x
 
 
@@ -214,14 +242,23 @@ FORMULATION_FIELDS = ('transposed_conv', 'conv_input_grad')
 
 
 def check_section(section):
-  """Refuses an unknown formulation in config.dcgan."""
+  """Refuses an unknown formulation or a bad initial scale in config.dcgan."""
+  if not isinstance(section['discriminator_batch_norm'], bool):
+    raise UsageError('dcgan.discriminator_batch_norm must be true or false, got '
+                     f'{section["discriminator_batch_norm"]!r}')
+  if section['init_stddev'] is not None and not (is_number(section['init_stddev'])
+                                                 and section['init_stddev'] > 0):
+    raise UsageError(f'dcgan.init_stddev must be None (Flax\'s LeCun normal) or > 0, got '
+                     f'{section["init_stddev"]!r}')
   check_choice('dcgan.transposed_conv', section['transposed_conv'], TRANSPOSED_CONVS)
   check_choice('dcgan.conv_input_grad', section['conv_input_grad'], CONV_INPUT_GRADS)
 
 
 def build(config, axis_name=None, discriminator_outputs=1):
   c = config.dcgan
+  kernel_init = kernel_initializer(c.init_stddev)
   return (Generator(c.generator_features, c.kernel_size, c.negative_slope, axis_name,
-                    c.transposed_conv),
+                    c.transposed_conv, kernel_init),
           Discriminator(c.discriminator_features, c.kernel_size, c.negative_slope, c.dropout_rate,
-                        discriminator_outputs, c.conv_input_grad, config.spectral_norm))
+                        discriminator_outputs, c.conv_input_grad, config.spectral_norm,
+                        c.discriminator_batch_norm, axis_name, kernel_init))
