@@ -1,6 +1,7 @@
 """The train-step benchmark prints one JSON line with its fields, and reads the peer's line."""
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 
@@ -56,7 +57,7 @@ def test_benchmark_prints_one_json_line_with_its_fields(tmp_path):
 def test_the_peer_runs_our_model_batch_and_steps_and_its_last_line_is_read(tmp_path):
   peer = benchmark.run_torch_peer(write_fake_peer(tmp_path), 'mlp', 64, 5)
   assert peer['ms_per_step'] == 2.0
-  assert peer['argv'] == ['--model', 'gan', '--batch', '64', '--steps', '5']
+  assert peer['argv'] == ['--model', 'mlp', '--batch', '64', '--steps', '5']
 
 
 @pytest.mark.parametrize('steps, devices, message', [
@@ -67,3 +68,24 @@ def test_the_peer_runs_our_model_batch_and_steps_and_its_last_line_is_read(tmp_p
 def test_bad_benchmark_settings_are_refused_before_compiling(steps, devices, message):
   with pytest.raises(UsageError, match=message.replace('(', r'\(').replace(')', r'\)')):
     benchmark.time_train_step(tiny_config('mlp', steps_per_call=2), steps, devices)
+
+
+@pytest.mark.parametrize('model, g_params, d_params', [('mlp', 1_486_352, 1_460_225),
+                                                        ('dcgan', 2_305_472, 212_865)])
+def test_the_shipped_torch_peer_builds_our_networks_and_times_its_step(model, g_params, d_params):
+  # The counts are test_models.py's of our networks; torch is optional, so this runs where it is.
+  torch = pytest.importorskip('torch')
+  sys.path.insert(0, os.path.join(REPO, 'benchmarks'))
+  try:
+    import torch_peer
+  finally:
+    sys.path.pop(0)
+  generator, discriminator, _ = torch_peer.NETWORKS[model]()
+  count = lambda network: sum(p.numel() for p in network.parameters())
+  assert (count(generator), count(discriminator)) == (g_params, d_params)
+  assert generator(torch.zeros(2, 100)).reshape(2, -1).shape == (2, 784)
+  out = subprocess.run([sys.executable, benchmark.TORCH_PEER, f'--model={model}', '--batch=4',
+                        '--steps=2', '--warmup=1'], capture_output=True, text=True, timeout=300)
+  assert out.returncode == 0, out.stderr
+  line = json.loads(out.stdout.splitlines()[-1])
+  assert line['model'] == model and 0 < line['ms_min'] <= line['ms_per_step'] <= line['ms_max']

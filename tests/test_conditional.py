@@ -17,7 +17,7 @@ from gans.core import data, families
 from gans.core import step as step_lib
 from gans.core.errors import UsageError
 from gans.core.families import ccgan
-from gans.evaluation import conditional as conditional_eval
+from gans.evaluation import reports
 from gans.evaluation import sampling, workdir as workdir_eval
 from gans.run import checkpoints, datasets, pictures
 from gans.run import config as config_lib
@@ -142,7 +142,8 @@ def test_ccgan_keeps_the_context_exactly_and_fills_only_the_hole():
   config = conditional_config('ccgan')
   family, networks, state, _, _ = setup(config)
   images = np.asarray(jax.random.uniform(jax.random.key(2), (20, 28, 28, 1)) * 2 - 1)
-  masks, filled = conditional_eval.inpaint(config, family, networks, state, images)
+  context = reports.ReportContext(config, family, networks, state, None, 20, 0, None)
+  masks, filled = family.inpaint(context, images)
   np.testing.assert_array_equal(filled[~masks], images[~masks])  # bit for bit
   assert np.all(filled[masks] != images[masks])
   # and the step's fakes, made the same way, carry the real context too

@@ -52,6 +52,21 @@ class Toy(gan.GAN):
     networks = super().networks(axis_name)
     return networks._replace(generator=Scaled(networks.generator, self.config.toy.scale))
 
+  report_stem = 'eval_toy'
+  report_figures = (('toy.png', 'toy samples'),)
+
+  def report(self, networks, state, context):
+    """How far the samples reach, against the scale; a grid of them."""
+    del networks, state
+    images, _ = context.sample()
+    context.save_grid('toy.png', images[:10], columns=10, title='toy samples')
+    reach = float(abs(images.astype(float) / 127.5 - 1).max())
+    return {'reach': reach, 'scale': self.config.toy.scale}
+
+  @classmethod
+  def describe_report(cls, report):
+    return f'its samples reach {report["reach"]:.2f} of the scale {report["scale"]}.'
+
 
 @pytest.fixture
 def toy(monkeypatch):
@@ -96,6 +111,11 @@ def test_a_family_no_file_names_trains_resumes_evaluates_and_is_reported(toy, da
   reports = workdir_lib.evaluate_workdir(workdir, num_samples=100, data_dir=data_dir,
                                          classifier_dir=classifiers)
   assert reports['eval']['checkpoint'] == {'step': 8, 'generator': 'G'}
+  # its own report, computed in its class from what the evaluation layer hands it
+  assert reports['eval_toy']['scale'] == 0.5 and 0 < reports['eval_toy']['reach'] <= 0.51
+  assert json.load(open(os.path.join(workdir, 'eval_toy.json')))['reach'] == reports['eval_toy'][
+      'reach']
+  assert os.path.getsize(os.path.join(workdir, 'toy.png')) > 0
   histogram = os.path.join(workdir, 'eval_class_histogram.png')
   assert os.path.getsize(histogram) > 0
 
@@ -112,4 +132,5 @@ def test_a_family_no_file_names_trains_resumes_evaluates_and_is_reported(toy, da
   report.write_report([run], [], [], 'a test machine', out)
   page = open(os.path.join(out, 'REPORT.md')).read()
   assert 'Toy GAN (scale 0.5)' in page
+  assert f'its samples reach {reports["eval_toy"]["reach"]:.2f} of the scale 0.5.' in page
   assert json.load(open(os.path.join(out, 'whole', 'run.json')))['config']['toy']['scale'] == 0.5

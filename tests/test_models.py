@@ -17,7 +17,7 @@ def count(tree):
     ('mlp', 1_486_352, 0, 1_460_225),
     ('dcgan', 2_305_472, 25_472, 212_865),
 ])
-def test_seed_architectures_have_exact_parameter_counts(name, g_params, g_stats, d_params):
+def test_baseline_architectures_have_exact_parameter_counts(name, g_params, g_stats, d_params):
   config = default.get_config()
   config.model = name
   generator, discriminator = families.build(config).networks()[:2]
@@ -117,7 +117,7 @@ def test_subpixel_conv_transpose_equals_flax_conv_transpose(kernel_size, stride,
 
 
 @pytest.mark.parametrize('shape, kernel_size, stride, padding', [
-    ((14, 14), 5, 2, 'SAME'),   # the seed discriminator's second convolution
+    ((14, 14), 5, 2, 'SAME'),   # the TensorFlow tutorial DCGAN discriminator's second convolution
     ((28, 28), 5, 2, 'SAME'),   # and its first
     ((15, 9), 4, 2, 'SAME'),    # odd sizes, even kernel, rows and columns differ
     ((15, 16), 3, 2, 'VALID'),
@@ -251,3 +251,19 @@ def test_dcgan_generator_is_the_same_function_with_either_transposed_conv():
   # each gradient at its own scale.
   for want, got in zip(jax.tree.leaves(want_grads), jax.tree.leaves(got_grads)):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(jnp.abs(want).max()))
+
+
+@pytest.mark.parametrize('backbone', ['mlp', 'dcgan'])
+def test_without_statistics_leaves_a_discriminator_of_plain_parameters(backbone):
+  # What CC-GAN's supervised baseline and the encoders of E-cGAN and BiGAN train: no
+  # 'batch_stats' to carry, whatever regularisers D has.
+  config = default.get_config()
+  config.model = backbone
+  config.spectral_norm = True
+  config.dcgan.discriminator_batch_norm = True
+  discriminator = families.build(config).networks()[1]
+  x = jnp.zeros((2, 28, 28, 1))
+  assert 'batch_stats' in jax.eval_shape(
+      lambda: discriminator.init(jax.random.key(0), x, train=False))
+  plain = families.gan.BACKBONES[backbone].without_statistics(discriminator)
+  assert set(jax.eval_shape(lambda: plain.init(jax.random.key(0), x, train=False))) == {'params'}

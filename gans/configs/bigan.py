@@ -1,6 +1,6 @@
 """BiGAN / ALI (Donahue et al. 2017; Dumoulin et al. 2017), MLP backbone, on MNIST for 30 epochs.
 
-The seed MLP GAN's networks and optimiser (mlp.py: widths 256-512-1024 for G, 1024-512-256
+The baseline MLP GAN's networks and optimiser (mlp.py: widths 256-512-1024 for G, 1024-512-256
 for D with dropout 0.3, Adam 2e-4 with b1 0.5, batch 128, the non-saturating loss, 30 epochs), so
 the two runs differ by what BiGAN adds: the encoder E (D's widths, no dropout) trained with G, and
 D judging (x, z) pairs. The latent has 50 dimensions, the BiGAN paper's for its MNIST model

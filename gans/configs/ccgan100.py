@@ -2,8 +2,8 @@
 
 100 labelled train images (10 per class): the semi-supervised setting where labels are scarce. Its
 discriminator, as a classifier, is compared with the same network trained on those labelled images
-alone. The 12-pixel hole, the MLP backbone and its seed settings are the defaults; 25 epochs like
-the rest of the conditional family.
+alone. The 12-pixel hole, the MLP backbone and its original settings (the baseline MLP GAN's) are
+the defaults; 25 epochs like the rest of the conditional family.
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/ccgan100.py:fashion_mnist`.

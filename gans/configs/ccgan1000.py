@@ -3,7 +3,8 @@
 1000 labelled train images (100 per class), ten times those of ccgan100_mnist, to see how the semi-
 supervised gain changes with more labels. Its discriminator, as a classifier, is compared with the
 same network trained on those labelled images alone. The 12-pixel hole, the MLP backbone and its
-seed settings are the defaults; 25 epochs like the rest of the conditional family.
+original settings (the baseline MLP GAN's) are the defaults; 25 epochs like the rest of the
+conditional family.
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/ccgan1000.py:fashion_mnist`.

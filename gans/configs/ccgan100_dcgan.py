@@ -2,12 +2,12 @@
 
 Denton et al. (2016) in-paint with convolutional networks; ccgan100.py, the MLP version,
 gives the rest (100 labelled images, the 12-pixel hole). The backbone is the DCGAN recipe's
-(dcgan_tuned.py): the seed's D (64 -> 128 convolutions with dropout), here with K = 10 class
-logits, and the narrower 128 -> 64 -> 32 generator, with Adam at 2e-4. Batch 128 instead of the
-recipe's 64 halves the steps of an epoch on a CPU; the labelled batch (32 of the 100 labelled
-images per step) is the default. evaluate.py scores D as a classifier beside the same network
-trained on the 100 labelled images alone: at epoch 10, 0.8111 against 0.7464 test accuracy (the
-MLP backbone's 25-epoch run of the first version: 0.6603 against 0.7714).
+(dcgan_tuned.py): the TensorFlow tutorial's D (64 -> 128 convolutions with dropout), here with
+K = 10 class logits, and the narrower 128 -> 64 -> 32 generator, with Adam at 2e-4. Batch 128
+instead of the recipe's 64 halves the steps of an epoch on a CPU; the labelled batch (32 of the 100
+labelled images per step) is the default. evaluate.py scores D as a classifier beside the same
+network trained on the 100 labelled images alone: at epoch 10, 0.8111 against 0.7464 test accuracy
+(the MLP backbone's 25-epoch run made by the first release of this code: 0.6603 against 0.7714).
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/ccgan100_dcgan.py:fashion_mnist`."""

@@ -1,8 +1,8 @@
 """Conditional GAN, MLP backbone, on MNIST for 25 epochs: results/first_version/cgan_mnist.
 
-The backbone's seed settings (`conditional.backbone = 'mlp'`, the default: learning rate 2e-4,
-batch 128); every member of the conditional family trains the same 25 epochs, so their rows in
-results/first_version/REPORT.md compare at one length.
+The backbone's original settings, the baseline MLP GAN's (`conditional.backbone = 'mlp'`, the
+default: learning rate 2e-4, batch 128); every member of the conditional family trains the same 25
+epochs, so their rows in results/first_version/REPORT.md compare at one length.
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/cgan.py:fashion_mnist`.

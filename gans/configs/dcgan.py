@@ -1,16 +1,16 @@
-"""The seed DCGAN on MNIST for 10 epochs: results/first_version/dcgan_mnist.
+"""The TensorFlow DCGAN tutorial's DCGAN on MNIST for 10 epochs: results/first_version/dcgan_mnist.
 
-The seed's settings (the TensorFlow tutorial's DCGAN; `model = 'dcgan'` brings learning rate 1e-4
+The tutorial's settings (its DCGAN; `model = 'dcgan'` brings learning rate 1e-4
 and batch 256) for 10 epochs instead of the tutorial's 50, what a 2-core CPU allowed; the Fréchet
 distance and classifier score are recorded three times an epoch for the curve in fid.png.
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/dcgan.py:fashion_mnist`.
 
-On Fashion-MNIST (`:fashion_mnist`): results/first_version/dcgan_fashion_mnist. The seed's settings
-(the TensorFlow tutorial's DCGAN; `model = 'dcgan'` brings learning rate 1e-4 and batch 256) for 10
-epochs instead of the tutorial's 50, what a 2-core CPU allowed; the Fréchet distance and classifier
-score are recorded three times an epoch for the curve in fid.png.
+On Fashion-MNIST (`:fashion_mnist`): results/first_version/dcgan_fashion_mnist. The tutorial's
+settings (its DCGAN; `model = 'dcgan'` brings learning rate 1e-4 and batch 256) for 10 epochs
+instead of the tutorial's 50, what a 2-core CPU allowed; the Fréchet distance and classifier score
+are recorded three times an epoch for the curve in fid.png.
 """
 from gans.configs import default
 

@@ -1,10 +1,11 @@
-"""Default hyper-parameters: the seed DCGAN on MNIST.
+"""Default hyper-parameters: the TensorFlow DCGAN tutorial's DCGAN on MNIST.
 
 Use with `train.py --config=gans/configs/default.py` and override any field with
 `--config.FIELD=VALUE`; the plain flags of train.py (`--model`, `--dataset`, ...) override
-the same fields. Fields left as `None` take the chosen model's seed value (see
-`gans.core.families.gan.BACKBONE_DEFAULTS`), so `--model=mlp` alone gives the seed MLP GAN; a conditional
-model takes those of its `conditional.backbone`.
+the same fields. Fields left as `None` take the chosen model's original value (the TensorFlow DCGAN
+tutorial's or the reference MLP GAN implementation's; see
+`gans.core.families.gan.BACKBONE_DEFAULTS`), so `--model=mlp` alone gives the baseline MLP GAN; a
+conditional model takes those of its `conditional.backbone`.
 """
 import ml_collections
 

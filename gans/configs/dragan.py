@@ -1,6 +1,6 @@
-"""DRAGAN (Kodali et al. 2017): the seed MLP GAN on MNIST with DRAGAN's penalty, 30 epochs.
+"""DRAGAN (Kodali et al. 2017): the baseline MLP GAN on MNIST with DRAGAN's penalty, 30 epochs.
 
-Everything but the penalty is mlp.py's (the seed MLP GAN: non-saturating loss, Adam 2e-4,
+Everything but the penalty is mlp.py's (the baseline MLP GAN: non-saturating loss, Adam 2e-4,
 b1 0.5, batch 128, 30 epochs), so the two runs differ only by it, as the reference
 implementation (github.com/kodalinaveen3/DRAGAN) adds it to a plain non-saturating GAN. The
 penalty is the reference's: (||grad D(x^)|| - 1)^2 at x^ = x + a (x_p - x), x_p = x + 0.5 std(x)

@@ -6,7 +6,7 @@ a 10-way categorical code and 2 continuous codes U[-1, 1] beside 62 noise dimens
 erf(z / sqrt 2); the noise is normal here as everywhere in this code, uniform there), both
 information terms weighted 1 with a unit-variance Gaussian for the continuous codes, and its
 two learning rates: Adam with b1 = 0.5 at 1e-3 for G and 2e-4 for D (`d_learning_rate`, a two
-time-scale update rule), batch 128. The networks are the seed MLP's (its widths and D's
+time-scale update rule), batch 128. The networks are the baseline MLP GAN's (its widths and D's
 dropout; Q is D's last layer), this family's default backbone, rather than the reference's
 convolutional ones (`--config.infogan.backbone=dcgan` for the DCGAN). 25 epochs, the conditional
 family's length, so that its code's accuracy compares with their conditional accuracy (the

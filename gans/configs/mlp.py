@@ -1,7 +1,9 @@
-"""The seed MLP GAN on MNIST for 30 epochs: results/mlp_mnist.
+"""The baseline MLP GAN on MNIST for 30 epochs: results/mlp_mnist.
 
-Every setting but the length is the seed's: `model = 'mlp'` brings its learning rate 2e-4 and batch
-128 (Adam, b1 = 0.5); 30 epochs instead of the default 50 kept the run short on a CPU.
+The Goodfellow et al. 2014 style MLP networks of the reference MLP GAN implementation (G widths
+256-512-1024, D 1024-512-256). Every setting but the length is that implementation's:
+`model = 'mlp'` brings its learning rate 2e-4 and batch 128 (Adam, b1 = 0.5); 30 epochs instead of
+the default 50 kept the run short on a CPU.
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/mlp.py:fashion_mnist`.

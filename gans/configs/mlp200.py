@@ -1,12 +1,13 @@
-"""The seed MLP GAN on MNIST for seed 002's 200 epochs, with an EMA of G: results/mlp200_mnist.
+"""The baseline MLP GAN on MNIST for the 200 epochs of the original MLP GAN reference
+implementation, with an EMA of G: results/mlp200_mnist.
 
-mlp.py's model and optimiser (the seed's: learning rate 2e-4, batch 128, Adam b1 = 0.5),
-trained for the 200 epochs at which seed 002 reports D(x) 0.54 and D(G(z)) 0.42, so that its
+mlp.py's model and optimiser (that reference's: learning rate 2e-4, batch 128, Adam b1 = 0.5),
+trained for the 200 epochs at which that reference reports D(x) 0.54 and D(G(z)) 0.42, so that its
 metrics.jsonl gives the same two figures on this code. The EMA of G (decay 0.999, a horizon of
-about 1,000 of the run's 93,600 steps) changes no update, so G and D are the seed's; the average
-is scored beside G (eval_ema.json): at epoch 200 its Fréchet distance is 15.8 against G's 22.5.
-The Fréchet distance of 2,000 samples every 20 epochs goes to metrics.jsonl, to show where the
-long run stops improving.
+about 1,000 of the run's 93,600 steps) changes no update, so G and D are trained as in that
+reference; the average is scored beside G (eval_ema.json): at epoch 200 its Fréchet distance is
+15.8 against G's 22.5. The Fréchet distance of 2,000 samples every 20 epochs goes to metrics.jsonl, to
+show where the long run stops improving.
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/mlp200.py:fashion_mnist`.

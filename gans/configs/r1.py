@@ -1,6 +1,6 @@
-"""R1 (Mescheder et al. 2018): the seed MLP GAN on MNIST with the R1 penalty, 30 epochs.
+"""R1 (Mescheder et al. 2018): the baseline MLP GAN on MNIST with the R1 penalty, 30 epochs.
 
-Everything but the penalty is mlp.py's (the seed MLP GAN: non-saturating loss, Adam 2e-4,
+Everything but the penalty is mlp.py's (the baseline MLP GAN: non-saturating loss, Adam 2e-4,
 b1 0.5, batch 128, 30 epochs), so the two runs differ only by it; the paper regularises the
 same non-saturating loss. The penalty is gamma/2 E||grad_x D(x)||^2 on the real batch (D's
 logit) with gamma = 10, the default reg_param of the reference code

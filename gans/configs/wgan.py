@@ -5,7 +5,7 @@ RMSprop with learning rate 5e-5 for both networks and PyTorch's defaults (square
 0.99, here `b2`; eps 1e-8), n_critic = 5 critic updates per generator update, the critic's
 weights clipped to [-0.01, 0.01] after every update, batch 64. The reference's extra 100-critic
 bursts (first 25 generator steps and every 500th) are not reproduced: n_critic is constant. The
-seed MLP's widths; the critic has no dropout, as the reference's has none: dropout makes the
+baseline MLP GAN's widths; the critic has no dropout, as the reference's has none: dropout makes the
 critic's estimate of the distance noisy. 50 epochs of 937 steps give about 9,400 generator
 updates, the slow learning rate needs them.
 

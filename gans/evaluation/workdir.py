@@ -2,17 +2,17 @@
 from gans.core import data
 from gans.core import state as state_lib
 from gans.core.errors import UsageError
-from gans.evaluation import classifier, conditional, sampling, scoring
+from gans.evaluation import classifier, reports, sampling, scoring
 from gans.run import runs
 
 
 def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifier_dir=None,
                      dataset=None):
   """Noise-driven generators (and their EMA when kept) are scored on `num_samples` samples, a
-  label model's with balanced labels (conditional accuracy, confusion); the reports a family
-  names (CC-GAN: in-painting and semi-supervised accuracy; E-cGAN: reconstruction and label
-  swap; InfoGAN: the accuracy of its categorical code) are added. `dataset` scores against
-  another dataset of as many classes as the run's own.
+  label model's with balanced labels (conditional accuracy, confusion); a family's own report
+  (CC-GAN: in-painting and semi-supervised accuracy; E-cGAN: reconstruction and label swap;
+  InfoGAN: the accuracy of its categorical code; BiGAN: reconstruction) is added. `dataset`
+  scores against another dataset of as many classes as the run's own.
   """
   scoring.check_count(num_samples)
   config, family, networks, state = runs.load(workdir)
@@ -38,12 +38,12 @@ def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifi
                 **report}
       scoring.write_outputs(report, figures, workdir, stem)
       results[stem] = report
-  for name in family.reports:
-    stem, make_report = conditional.REPORTS[name]
+  if family.report_stem:
     evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
+    context = reports.ReportContext(config, family, networks, state, evaluator, num_samples, seed,
+                                    workdir)
     report = {'checkpoint': {'step': int(state.step)}, 'seed': seed,
-              **make_report(config, family, networks, state, evaluator, num_samples, workdir,
-                            seed)}
-    scoring.write_json(report, workdir, stem)
-    results[stem] = report
+              **family.report(networks, state, context)}
+    scoring.write_json(report, workdir, family.report_stem)
+    results[family.report_stem] = report
   return results

@@ -1,7 +1,8 @@
 """Validation of a run's config: every bad value is refused with one line before anything runs.
 
-`resolve` returns a copy with the backbone's seed values in the fields left as None, so the
-rest of the code reads a complete config.
+`resolve` returns a copy with the backbone's original values (the TensorFlow DCGAN tutorial's or
+the reference MLP GAN implementation's) in the fields left as None, so the rest of the code reads
+a complete config.
 """
 import re
 
@@ -17,7 +18,7 @@ PARALLEL_MODES = ('auto',) + parallel.PARALLEL_MODES
 
 
 def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-  """A validated copy with the backbone's seed values in the fields left as None."""
+  """A validated copy with the backbone's original values in the fields left as None."""
   config = ml_collections.ConfigDict(config.to_dict())
   family = families.family_class(config.model)  # refuses an unknown model
   check_choice('dataset', config.dataset, data.DATASETS)

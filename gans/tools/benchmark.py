@@ -21,11 +21,11 @@ told to simulate D devices (`jax_num_cpu_devices`), which share the host's cores
 there measures what splitting and the collectives cost, not a speed-up. Elsewhere D is 1 or
 every local device.
 
-When `torch` is importable and a peer script is given (`--torch_peer=PATH`, default
-$GANS_TORCH_PEER), the PyTorch peer of the seed architectures (torch_peer.py, not part of this
-package) then runs the same model (mlp or dcgan), batch and number of steps in a subprocess, and
-its ms per step and the ratio ours / peer join the line; otherwise those fields are null. torch
-is not a dependency of this project.
+When `torch` is importable, the PyTorch peer of the baseline architectures
+(benchmarks/torch_peer.py, or `--torch_peer=PATH`, default $GANS_TORCH_PEER) then runs the same
+model (mlp or dcgan), batch and number of steps in a subprocess, and its ms per step and the
+ratio ours / peer join the line; otherwise those fields are null. torch is not a dependency of
+this project.
 """
 import importlib.util
 import json
@@ -49,7 +49,8 @@ from gans.run import runs, startup
 from gans.tools import cli
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-PEER_MODELS = {'mlp': 'gan', 'dcgan': 'dcgan'}  # our model names -> the peer's
+PEER_MODELS = ('mlp', 'dcgan')  # the baseline architectures the PyTorch peer also builds
+TORCH_PEER = os.path.join(REPO, 'benchmarks', 'torch_peer.py')
 # Models trained by steps (PPCA is fitted in closed form: no step to time).
 STEP_MODELS = [name for name, family in families.FAMILIES.items() if not family.closed_form]
 TRAIN_IMAGES = 60_000  # the training split kept on the device, as large as MNIST's
@@ -166,7 +167,7 @@ def time_train_step(config, num_steps: int, num_devices: int) -> dict:
 
 def run_torch_peer(path, model, batch_size, num_steps) -> dict:
   """The peer's JSON line (its `ms_per_step` is a median, like ours); its errors pass through."""
-  out = subprocess.run([sys.executable, path, '--model', PEER_MODELS[model], '--batch',
+  out = subprocess.run([sys.executable, path, '--model', model, '--batch',
                         str(batch_size), '--steps', str(num_steps)],
                        stdout=subprocess.PIPE, text=True, check=True)
   return json.loads(out.stdout.strip().splitlines()[-1])
@@ -178,19 +179,17 @@ def define_flags():
       'config', os.path.join(REPO, 'gans/configs/default.py'),
       'ml_collections config file; override fields with --config.FIELD=VALUE.')
   flags.DEFINE_enum('model', 'dcgan', STEP_MODELS, 'Model family (config.model).')
-  flags.DEFINE_integer('batch_size', None, 'Global batch size; default the model\'s seed value.',
-                       lower_bound=1)
+  flags.DEFINE_integer('batch_size', None,
+                       'Global batch size; default the model\'s baseline value.', lower_bound=1)
   flags.DEFINE_integer('steps', 20, 'Steps timed, after compilation and one warm-up call.',
                        lower_bound=1)
   flags.DEFINE_integer('steps_per_call', 1, 'Steps fused into one call (config.steps_per_call).',
                        lower_bound=1)
   flags.DEFINE_integer('devices', 1, 'Devices to pmap the step over (to shard it over with '
                        '--config.parallel=sharded); 1 jits it.', lower_bound=1)
-  flags.DEFINE_string('torch_peer', os.environ.get('GANS_TORCH_PEER'),
-                      'Path of the PyTorch peer script (torch_peer.py, not part of this package), '
-                      'run for --model=mlp or dcgan when torch is importable; default '
-                      '$GANS_TORCH_PEER; when neither is given, the peer is skipped and its '
-                      'fields are null.')
+  flags.DEFINE_string('torch_peer', os.environ.get('GANS_TORCH_PEER', TORCH_PEER),
+                      'Path of the PyTorch peer script, run for --model=mlp or dcgan when torch '
+                      'is importable; default $GANS_TORCH_PEER, else benchmarks/torch_peer.py.')
 
 
 def main():

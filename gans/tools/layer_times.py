@@ -1,14 +1,13 @@
-"""Per-layer times of the seed DCGAN's convolutions, ours against PyTorch's, on this machine.
+"""Per-layer times of the TensorFlow tutorial DCGAN's convolutions, ours against PyTorch's, here.
 
   python -m gans.tools.layer_times [--repeats=7]    # needs torch beside the requirements
 
 Why: the whole-step ratio of `python -m gans.tools.benchmark` says how far the DCGAN is from the
-peer, not where. For each convolution of the seed DCGAN at its training batch (generator 256;
+peer, not where. For each convolution of the tutorial's DCGAN at its training batch (generator 256;
 discriminator 512, real and fake together) this times, on random inputs and cotangents, the
 forward pass and the forward pass with both gradients (input and kernel), as the default config
 computes them (`gans.core.models.dcgan`) and as torch does (the layers of the PyTorch peer,
-torch_peer.py, not part of this package; pass its path to `gans.tools.benchmark --torch_peer`),
-and prints a markdown table of medians in milliseconds.
+benchmarks/torch_peer.py), and prints a markdown table of medians in milliseconds.
 """
 import os
 import statistics

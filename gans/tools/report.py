@@ -34,24 +34,19 @@ METRICS = [('classifier_score', 'classifier score ↑', 2), ('frechet_distance',
            ('classes_covered', 'classes', 0), ('class_entropy', 'class entropy', 3),
            ('nearest_train_distance_median', 'nearest-train L2', 0),
            ('conditional_accuracy', 'conditional acc. ↑', 4)]
+# Copied from every workdir where present, beside its family's report and report figures.
 COPIED = ['progress.gif', 'losses.png', 'dx_dgz.png', 'fid.png', 'loss_terms.png',
           'encoder_losses.png', 'eval.json', 'eval_class_histogram.png',
-          'eval_ema.json', 'eval_nearest_neighbours.png', 'eval_confusion.png', 'eval_icgan.json',
-          'eval_infogan.json', 'eval_bigan.json', 'infogan_codes.png', 'reconstructions.png',
-          'label_swap.png', 'inpainting.png', 'metrics.jsonl', 'command.txt', 'samples.npz',
-          'samples.png']
-# The reports of gans.evaluation.conditional a run may have beside eval.json.
-REPORTS = ('icgan', 'infogan', 'bigan')
+          'eval_ema.json', 'eval_nearest_neighbours.png', 'eval_confusion.png', 'metrics.jsonl',
+          'command.txt', 'samples.npz', 'samples.png']
 # (file, caption) of the figures shown under a run, where the run has them.
 FIGURES = [('progress.gif', 'progress'), ('losses.png', 'losses'), ('dx_dgz.png', 'D(x), D(G(z))'),
            ('loss_terms.png', 'loss terms'), ('encoder_losses.png', 'encoder losses'),
            ('fid.png', 'Fréchet distance during training'),
            ('eval_class_histogram.png', 'class histogram'),
            ('eval_nearest_neighbours.png', 'nearest train images'),
-           ('eval_confusion.png', 'confusion matrix'), ('inpainting.png', 'in-painting'),
-           ('infogan_codes.png', 'a row per categorical code value'),
-           ('samples.png', 'exported samples (samples.npz)'),
-           ('reconstructions.png', 'reconstructions'), ('label_swap.png', 'label swap')]
+           ('eval_confusion.png', 'confusion matrix'),
+           ('samples.png', 'exported samples (samples.npz)')]
 CCGAN = [('hole_mse', 'hole MSE ↓'), ('mean_image_fill_hole_mse', 'hole MSE of the mean image'),
          ('evaluator_accuracy_inpainted', 'evaluator acc. in-painted'),
          ('evaluator_accuracy_masked', 'evaluator acc. masked'),
@@ -82,7 +77,10 @@ def collect_run(workdir, out_dir):
   target = os.path.join(out_dir, name)
   shutil.rmtree(target, ignore_errors=True)
   os.makedirs(target)
-  for filename in COPIED:
+  config = {k: v for k, v in run_config(workdir).items() if k not in MACHINE_FIELDS}
+  family = families.family_class(config['model'])
+  own = [f'{family.report_stem}.json'] if family.report_stem else []
+  for filename in COPIED + own + [figure for figure, _ in family.report_figures]:
     path = os.path.join(workdir, filename)
     if os.path.exists(path) and os.path.getsize(path) <= MAX_COPIED_BYTES:
       shutil.copy(path, target)
@@ -91,9 +89,8 @@ def collect_run(workdir, out_dir):
   rows = read_jsonl(os.path.join(workdir, 'metrics.jsonl'))
   epochs = [r for r in rows if 'epoch_end' in r]
   grids = sorted(glob.glob(os.path.join(workdir, 'samples', 'step_*.png')))
-  config = {k: v for k, v in run_config(workdir).items() if k not in MACHINE_FIELDS}
   picks = {round(i) for i in np.linspace(0, len(grids) - 1, min(GRIDS, len(grids)))}
-  published = families.family_class(config['model']).reference_grid_epochs(config)
+  published = family.reference_grid_epochs(config)
   picks = sorted(picks | {e - 1 for e in published if e <= len(grids)})
   for i in picks:
     shutil.copy(grids[i], os.path.join(target, f'samples_epoch_{i + 1:03d}.png'))
@@ -118,10 +115,13 @@ def load_run(folder):
     commands = f.read().strip()
   grids = sorted(os.path.basename(p)
                  for p in glob.glob(os.path.join(folder, 'samples_epoch_*.png')))
-  return {'name': name, **read(RUN_FILE), 'report': read('eval.json'),
+  run = read(RUN_FILE)
+  family = families.family_class(run['config']['model'])
+  figures = FIGURES + list(family.report_figures)
+  return {'name': name, **run, 'report': read('eval.json'),
           'ema_report': read('eval_ema.json'), 'commands': commands, 'grids': grids,
-          **{stem: read(f'eval_{stem}.json') for stem in REPORTS},
-          'figures': [(f, c) for f, c in FIGURES if os.path.exists(os.path.join(folder, f))]}
+          'family_report': read(f'{family.report_stem}.json') if family.report_stem else None,
+          'figures': [(f, c) for f, c in figures if os.path.exists(os.path.join(folder, f))]}
 
 
 def collected_runs(out_dir):
@@ -226,8 +226,8 @@ def write_readme(runs, machine, out_dir, earlier=()):
                    f'{semi["supervised_only_test_accuracy"]:.4f} |')
     lines += ['', f'On {inpainters[0]["report"]["num_test_images"]:,} test images (in-painting) '
               'and the whole test split (classification).', '']
-  inverters = [(run, run['icgan'] or run['bigan']) for run in runs
-               if run['icgan'] or run['bigan']]
+  inverters = [(run, run['family_report']) for run in runs
+               if run['family_report'] and 'reconstruction_mse' in run['family_report']]
   if inverters:
     lines += ['## Encoders: reconstruction (E-cGAN / IcGAN, BiGAN) and label swap', '',
               'Real test images x encoded and regenerated: G(E_z(x), E_y(x)) by an E-cGAN, '
@@ -238,7 +238,8 @@ def write_readme(runs, machine, out_dir, earlier=()):
       lines.append(f'| [{run["name"]}](#{run["name"]}) | ' + ' | '.join(
           cell(report[k], 4) if k in report else '–' for k, _ in ICGAN) + ' |')
     lines += ['', f'On {inverters[0][1]["num_test_images"]:,} test images.', '']
-  coders = [run for run in runs if run['infogan']]
+  coders = [run for run in runs
+            if run['family_report'] and 'code_accuracy' in run['family_report']]
   if coders:
     lines += ['## InfoGAN: what the categorical code names', '',
               'The evaluator\'s predicted class of samples drawn with each code value, after the '
@@ -246,10 +247,10 @@ def write_readme(runs, machine, out_dir, earlier=()):
               'with the codes shuffled.', '',
               '| run | code values | code accuracy ↑ | chance |', '|---|---|---|---|']
     for run in coders:
-      info = run['infogan']
+      info = run['family_report']
       lines.append(f'| [{run["name"]}](#{run["name"]}) | {info["categories"]} | '
                    f'{info["code_accuracy"]:.4f} | {info["chance_accuracy"]:.4f} |')
-    lines += ['', f'On {coders[0]["infogan"]["num_samples"]:,} samples.', '']
+    lines += ['', f'On {coders[0]["family_report"]["num_samples"]:,} samples.', '']
   for run in runs:
     name = run['name']
     lines += [f'## {name}', '', '```bash', run['commands'], '```', '']
@@ -279,8 +280,8 @@ LOSS_LABELS = {'minimax': 'minimax loss', 'least_squares': 'least-squares loss',
 def model_label(config) -> str:
   """The family's title of the run, and what the run adds to the family's plain recipe."""
   label = families.family_class(config['model']).title(config)
-  # What the run adds to the family's plain recipe (fields a run of the first version lacks are
-  # at their defaults).
+  # What the run adds to the family's plain recipe (fields that a run made by the first release of
+  # this code lacks are at their defaults).
   extras = [LOSS_LABELS.get(config['loss'], '')]
   extras.append('spectral norm' if config.get('spectral_norm') else '')
   penalty = config.get('penalty', 'none')
@@ -311,33 +312,10 @@ def collect_experiment(folder, out_dir, kind):
 
 
 def findings(run):
-  """What a run's reports beyond eval.json say, a sentence each."""
-  out = []
-  if 'inpainting' in run['report']:
-    paint, semi = run['report']['inpainting'], run['report']['semi_supervised']
-    out.append(f'D as a classifier {semi["ccgan_test_accuracy"]:.4f} on the test split vs '
-               f'{semi["supervised_only_test_accuracy"]:.4f} for the same network trained on the '
-               f'{semi["num_labelled"]} labelled images alone; in-painted test images are '
-               f'recognised {paint["evaluator_accuracy_inpainted"]:.4f} (masked '
-               f'{paint["evaluator_accuracy_masked"]:.4f}, originals '
-               f'{paint["evaluator_accuracy_original"]:.4f}).')
-  if run['icgan']:
-    icgan = run['icgan']
-    out.append(f'reconstruction MSE {icgan["reconstruction_mse"]:.4f}, the evaluator recognises '
-               f'{icgan["evaluator_accuracy_reconstructed"]:.4f} of reconstructions (originals '
-               f'{icgan["evaluator_accuracy_original"]:.4f}) and agrees with the swapped label on '
-               f'{icgan["evaluator_agreement_swapped"]:.4f}.')
-  if run['bigan']:
-    bigan = run['bigan']
-    out.append(f'reconstruction G(E(x)) MSE {bigan["reconstruction_mse"]:.4f}, the evaluator '
-               f'recognises {bigan["evaluator_accuracy_reconstructed"]:.4f} of reconstructions '
-               f'(originals {bigan["evaluator_accuracy_original"]:.4f}).')
-  if run['infogan']:
-    info = run['infogan']
-    out.append(f'its {info["categories"]}-valued code names the evaluator\'s class of '
-               f'{info["code_accuracy"]:.4f} of samples after matching codes to classes (chance '
-               f'{info["chance_accuracy"]:.4f}).')
-  return out
+  """What a run's own family report says, in the family's sentence."""
+  if not run['family_report']:
+    return []
+  return [families.family_class(run['config']['model']).describe_report(run['family_report'])]
 
 
 def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
@@ -350,7 +328,8 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
            'commands, its sample grids at several epochs, GIF, curves and evaluation figures are '
            'in [results/README.md](README.md) under the run\'s name. Metrics are **samples / '
            'real reference** (the same number of real train images through the same code). '
-           'Seconds per epoch are this machine\'s; for scale, seed 001 of this project reported '
+           'Seconds per epoch are this machine\'s; for scale, the earlier TensorFlow 2 port this '
+           'codebase grew from reported '
            '4.56 s and 26.3 s per epoch on a GPU. Epochs: trained / asked for by the run\'s '
            'config; a run short of its config\'s length is extended by running its command '
            'again, which resumes it.', '',

@@ -11,13 +11,17 @@ cross-entropy of the papers, for hinge and Wasserstein critics minus the critic'
 least-squares loss has no such mirror and is refused. At the optimum E inverts G, so evaluate.py
 reconstructs test images as G(E(x)).
 """
+import jax
+import numpy as np
+
 from gans.core import losses
 from gans.core.families import gan
 from gans.core.models import bigan
 
 
 class BiGAN(gan.GAN):
-  reports = ('bigan',)
+  report_stem = 'eval_bigan'
+  report_figures = (('reconstructions.png', 'reconstructions'),)
   # Generator losses g(logit) for which g(-logit) means "call this pair fake" (see above).
   allowed_losses = ('non_saturating', 'minimax', 'hinge', 'wasserstein_gp', 'wasserstein_clip')
 
@@ -35,7 +39,8 @@ class BiGAN(gan.GAN):
 
   def networks(self, axis_name=None) -> gan.Networks:
     generator, discriminator = gan.BACKBONES[self.backbone].build(self.config, axis_name)
-    encoder = discriminator.clone(outputs=self.latent_dim, dropout_rate=0.0, spectral_norm=False)
+    encoder = gan.BACKBONES[self.backbone].without_statistics(discriminator).clone(
+        outputs=self.latent_dim, dropout_rate=0.0)
     return gan.Networks(bigan.GeneratorEncoder(generator, encoder),
                         bigan.PairDiscriminator(discriminator))
 
@@ -52,3 +57,31 @@ class BiGAN(gan.GAN):
     del fake_heads, draws
     encoder_loss = self.loss.g_loss(-real_heads()['adv'])
     return encoder_loss, {'e_adv_loss': encoder_loss}
+
+  # ---- its evaluation report
+  @classmethod
+  def describe_report(cls, report) -> str:
+    """The report in one sentence, for the results pages."""
+    return (f'reconstruction G(E(x)) MSE {report["reconstruction_mse"]:.4f}, the evaluator '
+            f'recognises {report["evaluator_accuracy_reconstructed"]:.4f} of reconstructions '
+            f'(originals {report["evaluator_accuracy_original"]:.4f}).')
+
+  def report(self, networks, state, context) -> dict:
+    """Reconstruction G(E(x)) of `context.num_samples` test images, as E-cGAN's without its
+    label: the squared error and the evaluator's accuracy on the reconstructions;
+    reconstructions.png."""
+    originals, labels = context.test_images(context.num_samples)
+    variables = context.generator_variables()
+    generator = context.generator()
+    encode = jax.jit(lambda x: networks.generator.apply(variables, x, method='encode'))
+    rebuilt = context.batched(jax.jit(generator), context.batched(encode, originals))
+    report = {
+        'model': 'bigan', 'dataset': self.config.dataset, 'num_test_images': len(originals),
+        'classifier': context.evaluator_info,
+        'reconstruction_mse': float(np.mean((rebuilt - originals) ** 2)),
+        'evaluator_accuracy_reconstructed': context.evaluator_accuracy(rebuilt, labels),
+        'evaluator_accuracy_original': context.evaluator_accuracy(originals, labels),
+    }
+    context.save_grid('reconstructions.png', np.concatenate([originals[:10], rebuilt[:10]]),
+                      columns=10, title='test images (top) and G(E(x))')
+    return report

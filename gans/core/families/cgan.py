@@ -20,7 +20,7 @@ class ConditionalSection:
   @classmethod
   def section_defaults(cls) -> dict:
     return {
-        # The backbone network, whose section sets the widths and the seed learning rate and
+        # The backbone network, whose section sets the widths and the original learning rate and
         # batch size: 'mlp' or 'dcgan'.
         'backbone': 'mlp',
         'class_loss_weight': 1.0,  # AC-GAN's class cross-entropies

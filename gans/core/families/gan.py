@@ -26,7 +26,8 @@ from gans.core.errors import check_choice
 from gans.core.models import dcgan, mlp
 
 BACKBONES = {'mlp': mlp, 'dcgan': dcgan}
-# The seed hyper-parameters of each backbone, for config fields left as None.
+# The original hyper-parameters of each backbone (the reference MLP GAN implementation's, the
+# TensorFlow DCGAN tutorial's), for config fields left as None.
 BACKBONE_DEFAULTS = {
     'mlp': {'learning_rate': 2e-4, 'batch_size': 128},
     'dcgan': {'learning_rate': 1e-4, 'batch_size': 256},
@@ -48,7 +49,13 @@ class GAN:
   label_model = False
   samples_from_noise = True  # False: G needs more than noise (CC-GAN in-paints given images)
   closed_form = False  # True: fitted once by the training layer instead of trained by steps
-  reports = ()  # names of the reports of gans.evaluation.conditional this family asks for
+  # The file (<report_stem>.json) of the family's own evaluation report, if it has one; such a
+  # family defines `report(networks, state, context)` (a gans.evaluation.reports.ReportContext
+  # hands it data, the evaluator and a folder for figures) and `describe_report(report)`, the
+  # report in one sentence for the results pages; `report_figures`: (file, caption) of the
+  # figures its report writes, shown under the run on the results pages.
+  report_stem = None
+  report_figures = ()
   allowed_losses = None  # the config.loss values the family can train with; None: all
   section = None  # the config section of the family's own settings, if it has one
   backbone_in_section = False  # True: config[section]['backbone'] names the backbone
@@ -134,7 +141,7 @@ class GAN:
     """The random inputs of `num` fakes (the global batch): noise, and fake labels.
 
     The key is split only when labels need one of their own: on XLA:CPU every key derivation is
-    a small loop of its own, and one more made the seed MLP GAN's step 10 % slower.
+    a small loop of its own, and one more made the baseline MLP GAN's step 10 % slower.
     """
     if not self.label_model:
       return {'z': jax.random.normal(key, (num, self.latent_dim))}

@@ -18,7 +18,7 @@ learns to read them back from the fakes, which G is rewarded for making readable
 The categorical code cycles through its values when sampling, as a label model's labels do,
 and is exported as `labels`; but it is not a class: real batches carry no labels, and
 evaluate.py scores no conditional accuracy against it. Its own report matches codes to classes
-first ('infogan' in gans.evaluation.conditional).
+first (`InfoGAN.report`).
 """
 import math
 
@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gans.core import losses
+from gans.core import losses, metrics
 from gans.core.errors import UsageError, check_integer, check_non_negative
 from gans.core.families import gan
 from gans.core.models import conditional
@@ -44,7 +44,8 @@ def gaussian_nll(means, codes):
 
 
 class InfoGAN(gan.GAN):
-  reports = ('infogan',)
+  report_stem = 'eval_infogan'
+  report_figures = (('infogan_codes.png', 'a row per categorical code value'),)
   section = 'infogan'
   backbone_in_section = True
 
@@ -164,3 +165,43 @@ class InfoGAN(gan.GAN):
       continuous.append(codes)
     return self.codes_input(jnp.concatenate(noises), jnp.asarray(np.concatenate(continuous)),
                             np.tile(rows, 1 + self.continuous)), columns
+
+  # ---- its evaluation report
+  @classmethod
+  def describe_report(cls, report) -> str:
+    """The report in one sentence, for the results pages."""
+    return (f'its {report["categories"]}-valued code names the evaluator\'s class of '
+            f'{report["code_accuracy"]:.4f} of samples after matching codes to classes (chance '
+            f'{report["chance_accuracy"]:.4f}).')
+
+  def report(self, networks, state, context) -> dict:
+    """The unsupervised accuracy of the categorical code on `context.num_samples` samples, each
+    code value equally often: the evaluator's predicted class of each sample against its code,
+    after the best one-to-one matching of codes to classes (metrics.matched_accuracy). Its chance
+    level is the same matching on the same samples with their codes shuffled: what a code that
+    says nothing about the class scores, the matching's own optimism included.
+    infogan_codes.png: a row of samples per code value, in the order of the classes matched to
+    them."""
+    del networks, state  # the context samples G
+    images, codes = context.sample()
+    predicted, num_classes = context.evaluator_classes(images)
+    matched = metrics.matched_accuracy(codes, predicted, self.categories, num_classes)
+    shuffled = np.random.default_rng(context.seed).permutation(codes)
+    chance = metrics.matched_accuracy(shuffled, predicted, self.categories, num_classes)
+    report = {
+        'model': 'infogan', 'dataset': self.config.dataset, 'num_samples': len(images),
+        'categories': self.categories, 'classes': num_classes,
+        'classifier': context.evaluator_info,
+        'code_accuracy': matched['accuracy'],
+        'chance_accuracy': chance['accuracy'],
+        'code_to_class': matched['assignment'].tolist(),
+        'per_code_accuracy': [float(a) for a in matched['per_code_accuracy']],
+    }
+    order = np.argsort(np.where(matched['assignment'] >= 0, matched['assignment'], num_classes),
+                       kind='stable')
+    columns = 10
+    blank = np.zeros((columns,) + images.shape[1:], images.dtype)
+    rows = np.concatenate([np.concatenate([images[codes == c], blank])[:columns] for c in order])
+    context.save_grid('infogan_codes.png', rows, columns=columns,
+                      title='a row per code value, in the order of their matched classes')
+    return report

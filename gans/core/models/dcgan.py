@@ -34,7 +34,7 @@ def conv_transpose_by_phases(x, kernel, strides, pads, out_shape, precision=None
   per output phase (outputs o with o mod s = r), each with only its own taps of the kernel,
   interleaved afterwards (depth to space). Why: XLA computes a transposed convolution as a
   convolution of the stride-dilated input, and on XLA:CPU that, and above all its kernel
-  gradient, is several times slower than this at the seed DCGAN's sizes
+  gradient, is several times slower than this at the TensorFlow tutorial DCGAN's sizes
   (results/performance.md).
   """
   (row_stride, col_stride), features = strides, kernel.shape[-1]
@@ -120,7 +120,7 @@ def conv_with_subpixel_input_grad(lhs, rhs, window_strides, padding, lhs_dilatio
                                   feature_group_count=1, precision=None):
   """lax.conv_general_dilated for nn.Conv's `conv_general_dilated`, the same function with an
   input gradient computed by conv_transpose_by_phases instead of a convolution of the
-  stride-dilated cotangent, which XLA:CPU runs 2-3x slower at the seed discriminator's sizes.
+  stride-dilated cotangent, which XLA:CPU runs 2-3x slower at the tutorial discriminator's sizes.
 
   Takes the 2-D NHWC / HWIO convolutions nn.Conv makes without dilation or feature groups.
   """
@@ -235,6 +235,12 @@ class Discriminator(nn.Module):
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
     x = layer(nn.Dense(self.outputs, kernel_init=self.kernel_init), x.reshape((x.shape[0], -1)))
     return x[:, 0] if self.outputs == 1 else x
+
+
+def without_statistics(discriminator):
+  """D's network without the layers that keep 'batch_stats' (spectral normalisation's power
+  iteration, batch norm): what a classifier or encoder trained on plain parameters builds."""
+  return discriminator.clone(spectral_norm=False, batch_norm=False)
 
 
 # Fields that choose how the networks compute, not what: a run may resume under another choice.

@@ -1,4 +1,5 @@
-"""MLP GAN (Goodfellow et al. 2014) with the seed widths: G 100-256-512-1024-784, D 784-1024-512-256-1."""
+"""MLP GAN (Goodfellow et al. 2014) with the reference MLP GAN implementation's widths:
+G 100-256-512-1024-784, D 784-1024-512-256-1."""
 import functools
 from typing import Sequence
 
@@ -40,6 +41,12 @@ class Discriminator(nn.Module):
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
     x = dense(nn.Dense(self.outputs), x)
     return x[:, 0] if self.outputs == 1 else x
+
+
+def without_statistics(discriminator):
+  """D's network without spectral normalisation, whose power iteration keeps 'batch_stats':
+  what a classifier or encoder trained on plain parameters builds."""
+  return discriminator.clone(spectral_norm=False)
 
 
 FORMULATION_FIELDS = ()  # every field of config.mlp changes what the networks compute
