@@ -118,6 +118,26 @@ def test_batch_norm_in_the_discriminator_agrees_across_modes_and_learns_its_stat
   assert max_abs_diff(before, after) > 1e-4
 
 
+@pytest.mark.parametrize('joint', [False, True])
+def test_g_judged_beside_the_reals_when_d_normalises_over_its_batch(joint):
+  # A stand-in D whose logit is an image's mean pixel minus the batch's: it depends on the batch.
+  family = families.build(tiny_config('dcgan'))
+  real = jnp.full((4, 28, 28, 1), 0.5)
+  fake = jnp.linspace(-1, 0, 4)[:, None, None, None] * jnp.ones((4, 28, 28, 1))
+
+  def discriminate(params, images, condition, key):
+    means = images.mean(axis=(1, 2, 3))
+    return {'adv': means - means.mean()}, {}
+
+  keys = dict.fromkeys(step_lib.STEP_KEYS, KEY)
+  loss = step_lib.losses_lib.LOSSES['non_saturating']
+  value, _ = step_lib._generator_loss(fake, discriminate, None, family, loss, {'image': real}, {},
+                                      keys, joint)
+  fake_means = jnp.linspace(-1, 0, 4)
+  batch_mean = (fake_means.sum() + 4 * 0.5) / 8 if joint else fake_means.mean()
+  np.testing.assert_allclose(value, loss.g_loss(fake_means - batch_mean), rtol=1e-6)
+
+
 def test_sharded_equals_jit_with_dropout_on():
   # What pmap cannot give: a global array's random bits do not depend on how it is split, so
   # the 8-device run draws the same dropout masks as the 1-device run. On the MLP: the DCGAN's

@@ -85,11 +85,22 @@ def _discriminator_loss(params, discriminate, family, loss, penalties, batch, dr
   return value, (real_heads['adv'], fake_heads['adv'], stats, {'d_adv_loss': adversarial, **terms})
 
 
-def _generator_loss(fake, discriminate, params, family, loss, batch, draws, keys):
+def _generator_loss(fake, discriminate, params, family, loss, batch, draws, keys, joint):
   """G's loss as a function of `fake` (G's side of the pairs), through which it is pulled back
-  to G's parameters."""
+  to G's parameters.
+
+  With `joint` (D normalises over its batch) D judges the fakes beside the reals, as in D's
+  update: judged alone, the fakes' features would be normalised by their own mean and variance,
+  which G then could not move towards the reals' however D told them apart.
+  """
   real_pair, fake_pair = family.discriminator_pairs(fake, batch, draws)
-  heads, _ = discriminate(params, *fake_pair, keys['g_loss_dropout'])
+  if joint:
+    pairs = jax.tree.map(lambda r, f: jnp.concatenate([jax.lax.stop_gradient(r), f]), real_pair,
+                         fake_pair)
+    heads = _halves(discriminate(params, *pairs, keys['g_loss_dropout'])[0],
+                    len(real_pair[0]))[1]
+  else:
+    heads, _ = discriminate(params, *fake_pair, keys['g_loss_dropout'])
   adversarial = loss.g_loss(heads['adv'])
   value, terms = family.generator_terms(
       heads, draws, lambda: discriminate(params, *real_pair, keys['g_terms_dropout'])[0])
@@ -117,6 +128,7 @@ def make_train_step(config, family: gan.GAN, networks: gan.Networks,
   loss, penalties = losses_lib.LOSSES[config.loss], losses_lib.penalties(config)
   mean = (lambda tree: jax.lax.pmean(tree, axis_name)) if axis_name else (lambda tree: tree)
   n_critic, ema_decay, ema_warmup = config.n_critic, config.ema_decay, config.ema_warmup
+  joint = family.discriminator_normalises_batch()
 
   def train_step(state: GANState, batch, key):
     draws, keys = _inputs(family, batch, key, state.step, axis_name)
@@ -140,7 +152,7 @@ def make_train_step(config, family: gan.GAN, networks: gan.Networks,
     d_grads = mean(d_grads)
     d = d.apply_gradients(grads=d_grads, batch_stats=mean(d_stats))
     (g_loss, g_terms), fake_grads = jax.value_and_grad(_generator_loss, has_aux=True)(
-        fake, discriminate, d.params, family, loss, batch, draws, keys)
+        fake, discriminate, d.params, family, loss, batch, draws, keys, joint)
 
     def update_generator(g):
       grads = mean(g_vjp(fake_grads)[0])

@@ -117,6 +117,10 @@ class GAN:
   def discriminator_outputs(self) -> int:
     return 1
 
+  def discriminator_normalises_batch(self) -> bool:
+    """Whether D's output for an image depends on the rest of its batch (batch norm in D)."""
+    return BACKBONES[self.backbone].discriminator_normalises_batch(self.config)
+
   def networks(self, axis_name=None) -> Networks:
     """`axis_name`: the pmap axis over which G's BatchNorm averages its batch statistics."""
     generator, discriminator = BACKBONES[self.backbone].build(

@@ -205,8 +205,8 @@ class Discriminator(nn.Module):
   `conv_input_grad` picks from CONV_INPUT_GRADS how the convolutions compute the gradient with
   respect to their input; the function and the parameters are the same. With `batch_norm`, every
   convolution after the first is batch-normalised, as in the DCGAN paper and InfoGAN's networks
-  (not the input layer); the step passes real and fake images through D as one batch, so they
-  are normalised jointly.
+  (not the input layer); the step passes real and fake images through D as one batch, in D's
+  update and in G's, so they are normalised jointly (`discriminator_normalises_batch`).
   """
   features: Sequence[int] = (64, 128)
   kernel_size: int = 5
@@ -235,6 +235,10 @@ class Discriminator(nn.Module):
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
     x = layer(nn.Dense(self.outputs, kernel_init=self.kernel_init), x.reshape((x.shape[0], -1)))
     return x[:, 0] if self.outputs == 1 else x
+
+
+def discriminator_normalises_batch(config) -> bool:
+  return config.dcgan.discriminator_batch_norm
 
 
 def without_statistics(discriminator):

@@ -43,6 +43,11 @@ class Discriminator(nn.Module):
     return x[:, 0] if self.outputs == 1 else x
 
 
+def discriminator_normalises_batch(config) -> bool:
+  del config
+  return False  # no batch norm in this D
+
+
 def without_statistics(discriminator):
   """D's network without spectral normalisation, whose power iteration keeps 'batch_stats':
   what a classifier or encoder trained on plain parameters builds."""
