@@ -267,3 +267,24 @@ def test_without_statistics_leaves_a_discriminator_of_plain_parameters(backbone)
       lambda: discriminator.init(jax.random.key(0), x, train=False))
   plain = families.gan.BACKBONES[backbone].without_statistics(discriminator)
   assert set(jax.eval_shape(lambda: plain.init(jax.random.key(0), x, train=False))) == {'params'}
+
+
+def test_halves_batch_norm_normalises_each_half_as_batch_norm_would_alone():
+  x = jax.random.normal(jax.random.key(0), (12, 5, 5, 3)) * jnp.arange(1.0, 4.0) + 2.0
+  x = x.at[6:].multiply(3.0)  # the second half ("fakes") on another scale
+  halves = dcgan.HalvesBatchNorm(use_running_average=False)
+  variables = halves.init(jax.random.key(1), x)
+  variables = {'params': {'scale': jnp.asarray([0.5, 1.0, 2.0]),
+                          'bias': jnp.asarray([0.1, 0.0, -0.1])},
+               'batch_stats': variables['batch_stats']}
+  y, mutated = halves.apply(variables, x, mutable=['batch_stats'])
+  plain = nn.BatchNorm(use_running_average=False, momentum=0.9, epsilon=1e-5)
+  alone = [plain.apply(variables, part, mutable=['batch_stats']) for part in (x[:6], x[6:])]
+  np.testing.assert_allclose(y, jnp.concatenate([alone[0][0], alone[1][0]]), atol=1e-5)
+  for stat in ('mean', 'var'):  # the running averages move by the halves' mean statistics
+    expected = (alone[0][1]['batch_stats'][stat] + alone[1][1]['batch_stats'][stat]) / 2
+    np.testing.assert_allclose(mutated['batch_stats'][stat], expected, rtol=1e-5)
+  inference = dcgan.HalvesBatchNorm(use_running_average=True)
+  np.testing.assert_allclose(
+      inference.apply(variables, x),
+      nn.BatchNorm(use_running_average=True).apply(variables, x), atol=1e-6)

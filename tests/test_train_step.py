@@ -105,11 +105,14 @@ def test_pmap_and_sharded_on_8_devices_equal_jit_on_one(model):
   assert_modes_agree(config)
 
 
-def test_batch_norm_in_the_discriminator_agrees_across_modes_and_learns_its_statistics():
-  # D's BatchNorm, like G's, must see the global batch of real and fake images under pmap.
+@pytest.mark.parametrize('halves', [False, True])
+def test_batch_norm_in_the_discriminator_agrees_across_modes_and_learns_its_statistics(halves):
+  # D's BatchNorm, like G's, must see the global batch of real and fake images under pmap
+  # (or the global reals and the global fakes, each apart).
   config = tiny_config('dcgan')
   config.dcgan.dropout_rate = 0.0
   config.dcgan.discriminator_batch_norm = True
+  config.dcgan.discriminator_batch_norm_halves = halves
   out = setup(config)
   before = out[2].discriminator.batch_stats
   assert set(before) == {'BatchNorm_0'}  # the second convolution's only: not the input layer

@@ -90,6 +90,9 @@ def get_config():
   config.dcgan.dropout_rate = 0.3
   # BatchNorm after each of D's convolutions but the first (the DCGAN paper, InfoGAN's networks).
   config.dcgan.discriminator_batch_norm = False
+  # With it, the real and the fake images normalised apart, each by their own batch statistics
+  # (GAN hacks: "different mini-batches for real and fake"); else together.
+  config.dcgan.discriminator_batch_norm_halves = False
   # Every kernel drawn from N(0, init_stddev) (the DCGAN paper: 0.02); None: Flax's LeCun normal.
   config.dcgan.init_stddev = ml_collections.config_dict.placeholder(float)
   # How the generator computes its transposed convolutions, same parameters either way: 'plain'

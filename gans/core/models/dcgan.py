@@ -158,6 +158,42 @@ def _batch_norm(train, axis_name):
                       axis_name=axis_name)
 
 
+class HalvesBatchNorm(nn.Module):
+  """Batch norm whose statistics are each half's of the batch: the real and the fake images of
+  the discriminator's joint batch are normalised apart, as when D is called on each alone (the
+  DCGAN paper's implementations; "Construct different mini-batches for real and fake" among
+  Chintala et al.'s GAN hacks), while the step still passes them as one batch. Parameters and
+  running averages (of the halves' mean statistics) are named as nn.BatchNorm's.
+  """
+  use_running_average: bool
+  axis_name: Optional[str] = None
+  momentum: float = 0.9
+  epsilon: float = 1e-5
+
+  @nn.compact
+  def __call__(self, x):
+    features = x.shape[-1]
+    scale = self.param('scale', nn.initializers.ones, (features,))
+    bias = self.param('bias', nn.initializers.zeros, (features,))
+    running_mean = self.variable('batch_stats', 'mean', jnp.zeros, (features,))
+    running_var = self.variable('batch_stats', 'var', jnp.ones, (features,))
+    if self.use_running_average:
+      return (x - running_mean.value) * lax.rsqrt(running_var.value + self.epsilon) * scale + bias
+    halves = x.reshape((2, -1) + x.shape[1:])
+    axes = tuple(range(1, halves.ndim - 1))
+    mean, mean_square = halves.mean(axes, keepdims=True), (halves ** 2).mean(axes, keepdims=True)
+    if self.axis_name and not self.is_initializing():
+      mean, mean_square = lax.pmean((mean, mean_square), self.axis_name)
+    var = jnp.maximum(mean_square - mean ** 2, 0.0)
+    if not self.is_initializing():
+      decay = lambda average, value: (self.momentum * average + (1 - self.momentum)
+                                      * value.mean(axis=0).reshape(features))
+      running_mean.value = decay(running_mean.value, mean)
+      running_var.value = decay(running_var.value, var)
+    y = (halves - mean) * lax.rsqrt(var + self.epsilon)
+    return y.reshape(x.shape) * scale + bias
+
+
 def kernel_initializer(init_stddev: Optional[float]) -> Callable:
   """Flax's default (LeCun normal) for None, else N(0, init_stddev) as the DCGAN paper's 0.02."""
   if init_stddev is None:
@@ -218,6 +254,9 @@ class Discriminator(nn.Module):
   batch_norm: bool = False
   axis_name: Optional[str] = None
   kernel_init: Callable = nn.initializers.lecun_normal()
+  # With batch norm: each half of the batch (the step's reals, then its fakes) normalised by
+  # its own statistics (HalvesBatchNorm) instead of the whole batch's.
+  batch_norm_halves: bool = False
 
   @nn.compact
   def __call__(self, x, *, train):
@@ -229,7 +268,9 @@ class Discriminator(nn.Module):
       x = layer(nn.Conv(feat, (self.kernel_size, self.kernel_size), strides=(2, 2),
                         padding='SAME', use_bias=not normalised, kernel_init=self.kernel_init,
                         conv_general_dilated=CONV_INPUT_GRADS[self.conv_input_grad]), x)
-      if normalised:
+      if normalised and self.batch_norm_halves:
+        x = HalvesBatchNorm(not train, self.axis_name, name=f'BatchNorm_{i - 1}')(x)
+      elif normalised:
         x = _batch_norm(train, self.axis_name)(x)
       x = nn.leaky_relu(x, self.negative_slope)
       x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
@@ -253,9 +294,9 @@ FORMULATION_FIELDS = ('transposed_conv', 'conv_input_grad')
 
 def check_section(section):
   """Refuses an unknown formulation or a bad initial scale in config.dcgan."""
-  if not isinstance(section['discriminator_batch_norm'], bool):
-    raise UsageError('dcgan.discriminator_batch_norm must be true or false, got '
-                     f'{section["discriminator_batch_norm"]!r}')
+  for field in ('discriminator_batch_norm', 'discriminator_batch_norm_halves'):
+    if not isinstance(section[field], bool):
+      raise UsageError(f'dcgan.{field} must be true or false, got {section[field]!r}')
   if section['init_stddev'] is not None and not (is_number(section['init_stddev'])
                                                  and section['init_stddev'] > 0):
     raise UsageError(f'dcgan.init_stddev must be None (Flax\'s LeCun normal) or > 0, got '
@@ -271,4 +312,5 @@ def build(config, axis_name=None, discriminator_outputs=1):
                     c.transposed_conv, kernel_init),
           Discriminator(c.discriminator_features, c.kernel_size, c.negative_slope, c.dropout_rate,
                         discriminator_outputs, c.conv_input_grad, config.spectral_norm,
-                        c.discriminator_batch_norm, axis_name, kernel_init))
+                        c.discriminator_batch_norm, axis_name, kernel_init,
+                        c.discriminator_batch_norm_halves))
