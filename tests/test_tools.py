@@ -110,3 +110,18 @@ cli.run_main(main, define_flags, other_errors=(ValueError,))
   out = run('-c', program, '--where=/full/disk')
   assert out.returncode == code
   assert error_lines(out.stderr) == ['error: could not write to /full/disk']
+
+
+def test_time_to_quality_finds_the_first_point_within_each_factor_and_its_training_seconds():
+  from gans.tools import report
+  rows = [{'step': 5, 'epoch': 0.5, 'eval_fid': 50.0, 'eval_num_samples': 100},
+          {'step': 10, 'epoch_end': 1, 'seconds': 20.0},
+          {'step': 15, 'epoch': 1.5, 'eval_fid': 9.0, 'eval_num_samples': 100},
+          {'step': 15, 'epoch': 1.5, 'eval_fid': 1.0, 'eval_num_samples': 2000},  # other count
+          {'step': 20, 'epoch_end': 2, 'seconds': 30.0},
+          {'step': 25, 'epoch': 2.5, 'eval_fid': 3.5, 'eval_num_samples': 100}]
+  # Real at 1.0: 10x first at step 15, half-way through the second epoch (20 + 30 / 2 s); 4x at
+  # step 25, after the last finished epoch, so its seconds are unknown.
+  assert report.time_to_quality(rows, 1.0, 100) == [(10, 15, 1.5, 35.0), (4, 25, 2.5, None)]
+  assert report.time_to_quality(rows, 0.5, 100) == [(10, 25, 2.5, None), (4, None, None, None)]
+  assert report.time_to_quality(rows, 1.0, 500) == []  # no curve of the evaluation's count

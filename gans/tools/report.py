@@ -169,6 +169,54 @@ def metric_cells(report):
           for key, _, d in METRICS]
 
 
+QUALITY_FACTORS = (10, 4)  # time to quality: the Fréchet distance within these multiples of real
+
+
+def training_seconds_at(rows, step):
+  """Training seconds (compilation and Fréchet checks left out, as the epoch times) until `step`:
+  the epochs before its own, and its own in proportion to the steps done."""
+  seconds, start = 0.0, 0
+  for row in (r for r in rows if 'epoch_end' in r):
+    if step <= row['step']:
+      return seconds + row['seconds'] * (step - start) / (row['step'] - start)
+    seconds, start = seconds + row['seconds'], row['step']
+  return None  # beyond the last finished epoch
+
+
+def time_to_quality(rows, real_fd, num_samples) -> list:
+  """(factor, step, epoch, training seconds) at which the curve's Fréchet distance first came
+  within factor x `real_fd`, or (factor, None, None, None); [] when the curve scored another
+  number of samples than the evaluation (the distance's bias depends on it) or has no points."""
+  curve = [r for r in rows if 'eval_fid' in r and r['eval_num_samples'] == num_samples]
+  if not curve:
+    return []
+  out = []
+  for factor in QUALITY_FACTORS:
+    first = next((r for r in curve if r['eval_fid'] <= factor * real_fd), None)
+    out.append((factor, None, None, None) if first is None else
+               (factor, first['step'], first['epoch'], training_seconds_at(rows, first['step'])))
+  return out
+
+
+def quality_lines(run, folder) -> list:
+  """The run's time to quality in one sentence, against the real reference of its evaluation."""
+  path = os.path.join(folder, 'metrics.jsonl')
+  if not (run['report'] and 'samples' in run['report'] and os.path.exists(path)):
+    return []
+  real_fd = run['report']['real']['frechet_distance']
+  reached = time_to_quality(read_jsonl(path), real_fd, run['report']['num_samples'])
+  if not reached:
+    return []
+  parts = []
+  for factor, step, epoch, seconds in reached:
+    target = f'within {factor} × real ({factor * real_fd:.1f})'
+    when = '' if seconds is None else f', {seconds:.0f} s of training'
+    parts.append(f'not {target}' if step is None else
+                 f'{target} at step {step:,} (epoch {epoch:.2f}{when})')
+  return ['Time to quality: the Fréchet distance of G during training (the curve of fid.png, '
+          f'{run["report"]["num_samples"]:,} samples) came ' + '; '.join(parts) + '.', '']
+
+
 def earlier_lines(pages):
   return ['Runs made by earlier versions of the code and not re-made yet on this one: '
           + ', '.join(f'[{p}]({p})' for p in pages) + '.', ''] if pages else []
@@ -255,6 +303,7 @@ def write_readme(runs, machine, out_dir, earlier=()):
     name = run['name']
     lines += [f'## {name}', '', '```bash', run['commands'], '```', '']
     lines += [run['note'], ''] if run['note'] else []
+    lines += quality_lines(run, os.path.join(out_dir, name))
     if run['fit']:  # a closed-form fit has no epochs, only its samples
       lines += ['Samples of the fit:', '']
     elif run['grids']:
