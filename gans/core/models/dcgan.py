@@ -162,8 +162,10 @@ class HalvesBatchNorm(nn.Module):
   """Batch norm whose statistics are each half's of the batch: the real and the fake images of
   the discriminator's joint batch are normalised apart, as when D is called on each alone (the
   DCGAN paper's implementations; "Construct different mini-batches for real and fake" among
-  Chintala et al.'s GAN hacks), while the step still passes them as one batch. Parameters and
-  running averages (of the halves' mean statistics) are named as nn.BatchNorm's.
+  Chintala et al.'s GAN hacks), while the step still passes them as one batch. Any other batch
+  D sees (a penalty's reals, CC-GAN's labelled images) is normalised by halves too, so its size
+  must be even. Parameters and running averages (of the halves' mean statistics) are named as
+  nn.BatchNorm's.
   """
   use_running_average: bool
   axis_name: Optional[str] = None
