@@ -203,18 +203,21 @@ def quality_lines(run, folder) -> list:
   path = os.path.join(folder, 'metrics.jsonl')
   if not (run['report'] and 'samples' in run['report'] and os.path.exists(path)):
     return []
+  rows, num_samples = read_jsonl(path), run['report']['num_samples']
   real_fd = run['report']['real']['frechet_distance']
-  reached = time_to_quality(read_jsonl(path), real_fd, run['report']['num_samples'])
+  reached = time_to_quality(rows, real_fd, num_samples)
   if not reached:
     return []
   parts = []
   for factor, step, epoch, seconds in reached:
-    target = f'within {factor} × real ({factor * real_fd:.1f})'
     when = '' if seconds is None else f', {seconds:.0f} s of training'
-    parts.append(f'not {target}' if step is None else
-                 f'{target} at step {step:,} (epoch {epoch:.2f}{when})')
-  return ['Time to quality: the Fréchet distance of G during training (the curve of fid.png, '
-          f'{run["report"]["num_samples"]:,} samples) came ' + '; '.join(parts) + '.', '']
+    reach = 'not reached' if step is None else f'at step {step:,} (epoch {epoch:.2f}{when})'
+    parts.append(f'within {factor} × real ({factor * real_fd:.1f}) {reach}')
+  lowest = min((r for r in rows if r.get('eval_num_samples') == num_samples),
+               key=lambda r: r['eval_fid'])
+  return [f'Time to quality (the Fréchet distance of G during training, {num_samples:,} samples, '
+          'the curve of fid.png): ' + '; '.join(parts) + f'; lowest {lowest["eval_fid"]:.1f} at '
+          f'epoch {lowest["epoch"]:.2f}.', '']
 
 
 def earlier_lines(pages):
