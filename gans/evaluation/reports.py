@@ -50,7 +50,7 @@ class ReportContext:
     return classifier.accuracy(self.evaluator, data.to_uint8(images), labels)
 
   def evaluator_classes(self, images):
-    """The evaluator's class of each uint8 image."""
+    """(the evaluator's class of each uint8 image, how many classes it knows)."""
     probs, _ = self.evaluator.predict(images)
     return probs.argmax(-1), probs.shape[-1]
 
