@@ -54,6 +54,10 @@ class Toy(gan.GAN):
 
   report_stem = 'eval_toy'
   report_figures = (('toy.png', 'toy samples'),)
+  report_table = {'title': 'Toy GANs: their reach', 'intro': 'How far the samples reach.',
+                  'columns': [('scale', 'scale', None), ('reach', 'reach', 2),
+                              ('not reported', 'absent.field', 2)],
+                  'footer': 'Scale {scale} here.'}
 
   def report(self, networks, state, context):
     """How far the samples reach, against the scale; a grid of them."""
@@ -130,6 +134,12 @@ def test_a_family_no_file_names_trains_resumes_evaluates_and_is_reported(toy, da
   report.collect_run(workdir, out)
   [run] = report.collected_runs(out)
   report.write_report([run], [], [], 'a test machine', out)
+  report.write_readme([run], 'a test machine', out)
+  readme = open(os.path.join(out, 'README.md')).read()
+  assert ('## Toy GANs: their reach\n\nHow far the samples reach.\n\n| run | scale | reach | not '
+          'reported |\n|---|---|---|---|\n| [whole](#whole) | 0.5 | '
+          f'{reports["eval_toy"]["reach"]:.2f} | – |\n\nScale 0.5 here.') in readme
+  assert '![toy samples](whole/toy.png)' in readme
   page = open(os.path.join(out, 'REPORT.md')).read()
   assert 'Toy GAN (scale 0.5)' in page
   assert f'its samples reach {reports["eval_toy"]["reach"]:.2f} of the scale 0.5.' in page

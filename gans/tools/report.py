@@ -47,15 +47,6 @@ FIGURES = [('progress.gif', 'progress'), ('losses.png', 'losses'), ('dx_dgz.png'
            ('eval_nearest_neighbours.png', 'nearest train images'),
            ('eval_confusion.png', 'confusion matrix'),
            ('samples.png', 'exported samples (samples.npz)')]
-CCGAN = [('hole_mse', 'hole MSE ↓'), ('mean_image_fill_hole_mse', 'hole MSE of the mean image'),
-         ('evaluator_accuracy_inpainted', 'evaluator acc. in-painted'),
-         ('evaluator_accuracy_masked', 'evaluator acc. masked'),
-         ('evaluator_accuracy_original', 'evaluator acc. original')]
-ICGAN = [('reconstruction_mse', 'reconstruction MSE ↓'),
-         ('label_encoder_accuracy', 'E_y accuracy on test images'),
-         ('evaluator_accuracy_reconstructed', 'evaluator acc. reconstructed'),
-         ('evaluator_accuracy_original', 'evaluator acc. original'),
-         ('evaluator_agreement_swapped', 'evaluator agrees with swapped label')]
 # Sample grids copied per run, evenly spread over its epochs, beside those at the epochs the
 # family's original work showed (its `reference_grid_epochs`), where the run reached them.
 GRIDS = 4
@@ -225,6 +216,42 @@ def earlier_lines(pages):
           + ', '.join(f'[{p}]({p})' for p in pages) + '.', ''] if pages else []
 
 
+def field_cell(report, path, digits) -> str:
+  """The report's field at the dotted `path`, to `digits` decimals (None: as it is); '–' where
+  the report has no such field."""
+  value = report
+  for key in path.split('.'):
+    if not isinstance(value, dict) or key not in value:
+      return '–'
+    value = value[key]
+  return str(value) if digits is None else cell(value, digits)
+
+
+def report_tables(runs) -> list:
+  """The tables of the families' own reports across runs, as each family describes its table
+  (`report_table`); runs of families that share a table's title share the table."""
+  tables = {}
+  for run in runs:
+    spec = families.family_class(run['config']['model']).report_table
+    if spec and run['family_report']:
+      tables.setdefault(spec['title'], (spec, []))[1].append(run)
+  lines = []
+  for title, (spec, members) in tables.items():
+    run_columns = ['epochs', 's/epoch'] if spec.get('run_columns') else []
+    header = ['run'] + run_columns + [label for label, _, _ in spec['columns']]
+    lines += [f'## {title}', '', spec['intro'], '', '| ' + ' | '.join(header) + ' |',
+              '|' + '---|' * len(header)]
+    for run in members:
+      cells = [f'[{run["name"]}](#{run["name"]})']
+      if run_columns:
+        cells += [str(run['epochs']), f'{run["seconds_per_epoch"]:.2f}']
+      cells += [field_cell(run['family_report'], path, digits)
+                for _, path, digits in spec['columns']]
+      lines.append('| ' + ' | '.join(cells) + ' |')
+    lines += ['', spec['footer'].format(**members[0]['family_report']), '']
+  return lines
+
+
 def write_readme(runs, machine, out_dir, earlier=()):
   lines = ['# Results', '',
            'Every figure and number here comes from a real run on real data, made by the commands '
@@ -257,51 +284,7 @@ def write_readme(runs, machine, out_dir, earlier=()):
             'average of its generator, `evaluate.py --use_ema`). KID is the unbiased MMD² of the '
             'evaluator\'s features in their own units (not scaled by 1,000). Seconds per epoch '
             'exclude compilation and the evaluations of `--eval_every`.', '']
-  inpainters = [run for run in runs if 'inpainting' in run['report']]
-  if inpainters:
-    lines += ['## CC-GAN: in-painting and semi-supervised classification', '',
-              'In-painting of real test images, each with a random square hole; the evaluator '
-              'classifier\'s accuracy on the in-painted, the masked (hole left at 0) and the '
-              'original images. Semi-supervised: the CC-GAN discriminator\'s test accuracy as a '
-              'classifier beside the same network trained on the same labelled images alone '
-              '(same steps, batch and optimiser).', '',
-              '| run | epochs | s/epoch | hole | ' + ' | '.join(l for _, l in CCGAN)
-              + ' | labelled images | CC-GAN D test acc. | supervised-only test acc. |',
-              '|' + '---|' * (7 + len(CCGAN))]
-    for run in inpainters:
-      paint, semi = run['report']['inpainting'], run['report']['semi_supervised']
-      lines.append(f'| [{run["name"]}](#{run["name"]}) | {run["epochs"]} | '
-                   f'{run["seconds_per_epoch"]:.2f} | {paint["hole_size"]} | '
-                   + ' | '.join(cell(paint[k], 4) for k, _ in CCGAN)
-                   + f' | {semi["num_labelled"]} | {semi["ccgan_test_accuracy"]:.4f} | '
-                   f'{semi["supervised_only_test_accuracy"]:.4f} |')
-    lines += ['', f'On {inpainters[0]["report"]["num_test_images"]:,} test images (in-painting) '
-              'and the whole test split (classification).', '']
-  inverters = [(run, run['family_report']) for run in runs
-               if run['family_report'] and 'reconstruction_mse' in run['family_report']]
-  if inverters:
-    lines += ['## Encoders: reconstruction (E-cGAN / IcGAN, BiGAN) and label swap', '',
-              'Real test images x encoded and regenerated: G(E_z(x), E_y(x)) by an E-cGAN, '
-              'G(E(x)) by a BiGAN; label swap (E-cGAN): G(E_z(x), y\') with y\' the class after '
-              'the true one.', '',
-              '| run | ' + ' | '.join(l for _, l in ICGAN) + ' |', '|' + '---|' * (1 + len(ICGAN))]
-    for run, report in inverters:
-      lines.append(f'| [{run["name"]}](#{run["name"]}) | ' + ' | '.join(
-          cell(report[k], 4) if k in report else '–' for k, _ in ICGAN) + ' |')
-    lines += ['', f'On {inverters[0][1]["num_test_images"]:,} test images.', '']
-  coders = [run for run in runs
-            if run['family_report'] and 'code_accuracy' in run['family_report']]
-  if coders:
-    lines += ['## InfoGAN: what the categorical code names', '',
-              'The evaluator\'s predicted class of samples drawn with each code value, after the '
-              'best one-to-one matching of code values to classes; chance: the same matching '
-              'with the codes shuffled.', '',
-              '| run | code values | code accuracy ↑ | chance |', '|---|---|---|---|']
-    for run in coders:
-      info = run['family_report']
-      lines.append(f'| [{run["name"]}](#{run["name"]}) | {info["categories"]} | '
-                   f'{info["code_accuracy"]:.4f} | {info["chance_accuracy"]:.4f} |')
-    lines += ['', f'On {coders[0]["family_report"]["num_samples"]:,} samples.', '']
+  lines += report_tables(runs)
   for run in runs:
     name = run['name']
     lines += [f'## {name}', '', '```bash', run['commands'], '```', '']

@@ -15,13 +15,14 @@ import jax
 import numpy as np
 
 from gans.core import losses
-from gans.core.families import gan
+from gans.core.families import ecgan, gan
 from gans.core.models import bigan
 
 
 class BiGAN(gan.GAN):
   report_stem = 'eval_bigan'
   report_figures = (('reconstructions.png', 'reconstructions'),)
+  report_table = ecgan.ENCODER_TABLE
   # Generator losses g(logit) for which g(-logit) means "call this pair fake" (see above).
   allowed_losses = ('non_saturating', 'minimax', 'hinge', 'wasserstein_gp', 'wasserstein_clip')
 

@@ -57,6 +57,27 @@ class CCGAN(cgan.ConditionalSection, gan.GAN):
   samples_from_noise = False
   report_stem = 'eval'  # no sample scores to sit beside: the report is the evaluation
   report_figures = (('inpainting.png', 'in-painting'),)
+  report_table = {
+      'title': 'CC-GAN: in-painting and semi-supervised classification',
+      'intro': 'In-painting of real test images, each with a random square hole; the evaluator '
+               'classifier\'s accuracy on the in-painted, the masked (hole left at 0) and the '
+               'original images. Semi-supervised: the CC-GAN discriminator\'s test accuracy as a '
+               'classifier beside the same network trained on the same labelled images alone '
+               '(same steps, batch and optimiser).',
+      'run_columns': True,
+      'columns': [('hole', 'inpainting.hole_size', None),
+                  ('hole MSE ↓', 'inpainting.hole_mse', 4),
+                  ('hole MSE of the mean image', 'inpainting.mean_image_fill_hole_mse', 4),
+                  ('evaluator acc. in-painted', 'inpainting.evaluator_accuracy_inpainted', 4),
+                  ('evaluator acc. masked', 'inpainting.evaluator_accuracy_masked', 4),
+                  ('evaluator acc. original', 'inpainting.evaluator_accuracy_original', 4),
+                  ('labelled images', 'semi_supervised.num_labelled', None),
+                  ('CC-GAN D test acc.', 'semi_supervised.ccgan_test_accuracy', 4),
+                  ('supervised-only test acc.', 'semi_supervised.supervised_only_test_accuracy',
+                   4)],
+      'footer': 'On {num_test_images:,} test images (in-painting) and the whole test split '
+                '(classification).',
+  }
   name = 'CC-GAN'
 
   @classmethod

@@ -16,9 +16,25 @@ from gans.core.families import cgan, gan
 from gans.core.models import conditional
 
 
+# The results pages' table of encoders, shared with BiGAN (whose report has no label fields).
+ENCODER_TABLE = {
+    'title': 'Encoders: reconstruction (E-cGAN / IcGAN, BiGAN) and label swap',
+    'intro': 'Real test images x encoded and regenerated: G(E_z(x), E_y(x)) by an E-cGAN, '
+             'G(E(x)) by a BiGAN; label swap (E-cGAN): G(E_z(x), y\') with y\' the class after '
+             'the true one.',
+    'columns': [('reconstruction MSE ↓', 'reconstruction_mse', 4),
+                ('E_y accuracy on test images', 'label_encoder_accuracy', 4),
+                ('evaluator acc. reconstructed', 'evaluator_accuracy_reconstructed', 4),
+                ('evaluator acc. original', 'evaluator_accuracy_original', 4),
+                ('evaluator agrees with swapped label', 'evaluator_agreement_swapped', 4)],
+    'footer': 'On {num_test_images:,} test images.',
+}
+
+
 class ECGAN(cgan.CGAN):
   report_stem = 'eval_icgan'
   report_figures = (('reconstructions.png', 'reconstructions'), ('label_swap.png', 'label swap'))
+  report_table = ENCODER_TABLE
   name = 'E-cGAN'
 
   def networks(self, axis_name=None) -> gan.Networks:

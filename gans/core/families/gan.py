@@ -56,6 +56,11 @@ class GAN:
   # figures its report writes, shown under the run on the results pages.
   report_stem = None
   report_figures = ()
+  # Its reports' table across runs on the results pages, as data: {'title', 'intro', 'columns':
+  # [(label, dotted field of the report, decimals or None)], 'footer' (formatted with the first
+  # report's fields), 'run_columns' (add epochs and seconds per epoch)}; families whose tables
+  # have one title share it. None: no table.
+  report_table = None
   allowed_losses = None  # the config.loss values the family can train with; None: all
   section = None  # the config section of the family's own settings, if it has one
   backbone_in_section = False  # True: config[section]['backbone'] names the backbone
