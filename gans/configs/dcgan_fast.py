@@ -7,6 +7,8 @@ with b1 0.5 at batch 64, an EMA of G with decay 0.999 and a warm-up) with the ch
 best at 3,000 steps in results/dcgan_study: batch norm in D's second convolution that normalises
 the real and the fake images apart (`dcgan.discriminator_batch_norm_halves`). Normalised together,
 the same network stalled near FD 330 there; apart, it reached about 200 and was still falling.
+D without batch norm (kernels still from N(0, 0.02)), found later, ties with it there for 13 %
+less compute; the two are still to be compared at this length.
 The Fréchet distance of 10,000 samples, as many as evaluate.py scores, is recorded every half
 epoch (469 of the 937 steps), so that the results page can give the training time at which it
 first came within 10x and 4x the real reference.
