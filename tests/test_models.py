@@ -30,6 +30,32 @@ def test_baseline_architectures_have_exact_parameter_counts(name, g_params, g_st
   assert set(d_vars) == {'params'}
 
 
+def test_dcgan_dense_widths_build_infogans_mnist_networks_around_unchanged_names():
+  # InfoGAN's MNIST networks (Chen et al. 2016, appendix C): G dense 1024, dense 7x7x128, 4x4
+  # transposed convolutions of 64 and 1 maps; D 4x4 convolutions of 64 and 128 maps, dense 1024,
+  # batch norm after all but D's first layer. Counted by hand, no bias before a batch norm.
+  config = default.get_config()
+  config.dcgan.generator_features = (128, 64)
+  config.dcgan.kernel_size = 4
+  config.dcgan.discriminator_batch_norm = True
+  config.dcgan.generator_dense_widths = (1024,)
+  config.dcgan.discriminator_dense_widths = (1024,)
+  generator, discriminator = families.build(config).networks()[:2]
+  g_vars = jax.eval_shape(lambda: generator.init(jax.random.key(0), jnp.zeros((1, 100)), train=False))
+  d_vars = jax.eval_shape(
+      lambda: discriminator.init(jax.random.key(0), jnp.zeros((2, 28, 28, 1)), train=False))
+  g_params = 100 * 1024 + 2 * 1024 + 1024 * 7 * 7 * 128 + 2 * 7 * 7 * 128 + 4 * 4 * 128 * 64 \
+      + 2 * 64 + 4 * 4 * 64
+  d_params = 4 * 4 * 64 + 64 + 4 * 4 * 64 * 128 + 2 * 128 + 7 * 7 * 128 * 1024 + 2 * 1024 + 1025
+  assert count(g_vars['params']) == g_params
+  assert count(g_vars['batch_stats']) == 2 * (1024 + 7 * 7 * 128 + 64)
+  assert count(d_vars['params']) == d_params
+  # The layers without the dense ones keep their names, so older checkpoints still load.
+  assert {'Dense_0', 'BatchNorm_0', 'HiddenDense_0', 'HiddenBatchNorm_0'} <= set(g_vars['params'])
+  assert set(d_vars['params']) == {'Conv_0', 'Conv_1', 'BatchNorm_0', 'HiddenDense_0',
+                                   'HiddenBatchNorm_0', 'Dense_0'}
+
+
 def test_dcgan_init_stddev_draws_every_kernel_from_that_normal():
   config = default.get_config()
   config.dcgan.init_stddev = 0.02

@@ -105,17 +105,21 @@ def test_pmap_and_sharded_on_8_devices_equal_jit_on_one(model):
   assert_modes_agree(config)
 
 
-@pytest.mark.parametrize('halves', [False, True])
-def test_batch_norm_in_the_discriminator_agrees_across_modes_and_learns_its_statistics(halves):
+@pytest.mark.parametrize('halves, dense_widths', [(False, ()), (True, ()), (True, (16,))])
+def test_batch_norm_in_the_discriminator_agrees_across_modes_and_learns_its_statistics(
+    halves, dense_widths):
   # D's BatchNorm, like G's, must see the global batch of real and fake images under pmap
-  # (or the global reals and the global fakes, each apart).
+  # (or the global reals and the global fakes, each apart), after convolutions and dense layers.
   config = tiny_config('dcgan')
   config.dcgan.dropout_rate = 0.0
   config.dcgan.discriminator_batch_norm = True
   config.dcgan.discriminator_batch_norm_halves = halves
+  config.dcgan.discriminator_dense_widths = dense_widths
+  config.dcgan.generator_dense_widths = dense_widths
   out = setup(config)
   before = out[2].discriminator.batch_stats
-  assert set(before) == {'BatchNorm_0'}  # the second convolution's only: not the input layer
+  # the second convolution's (not the input layer's) and the dense hidden layers'
+  assert set(before) == {'BatchNorm_0'} | {f'HiddenBatchNorm_{i}' for i in range(len(dense_widths))}
   results = assert_modes_agree(config, setup_out=out)
   after = results['jit'][0].discriminator.batch_stats
   assert max_abs_diff(before, after) > 1e-4

@@ -85,6 +85,10 @@ def get_config():
   # image; the last two are stride 2 (7 -> 14 -> 28), earlier ones stride 1.
   config.dcgan.generator_features = (256, 128, 64)
   config.dcgan.discriminator_features = (64, 128)  # stride-2 convolutions
+  # Batch-normalised dense layers of these widths before G's dense layer to the 7x7 maps and
+  # after D's convolutions: InfoGAN's MNIST networks have one of 1024 in each.
+  config.dcgan.generator_dense_widths = ()
+  config.dcgan.discriminator_dense_widths = ()
   config.dcgan.kernel_size = 5
   config.dcgan.negative_slope = 0.3
   config.dcgan.dropout_rate = 0.3

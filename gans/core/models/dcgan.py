@@ -150,12 +150,12 @@ TRANSPOSED_CONVS = {
 }
 
 
-def _batch_norm(train, axis_name):
+def _batch_norm(train, axis_name, **name):
   """BatchNorm as Keras's (momentum 0.9 of the running average, epsilon 1e-5); `axis_name`
   averages the batch statistics over a pmap axis, so a batch split over devices is normalised
   exactly as the whole batch would be on one device."""
   return nn.BatchNorm(use_running_average=not train, momentum=0.9, epsilon=1e-5,
-                      axis_name=axis_name)
+                      axis_name=axis_name, **name)
 
 
 class HalvesBatchNorm(nn.Module):
@@ -204,11 +204,13 @@ def kernel_initializer(init_stddev: Optional[float]) -> Callable:
 
 
 class Generator(nn.Module):
-  """Dense -> 7x7 maps -> ConvTranspose stack -> 28x28x1 in [-1, 1].
+  """[Dense hidden layers ->] Dense -> 7x7 maps -> ConvTranspose stack -> 28x28x1 in [-1, 1].
 
   `axis_name` makes BatchNorm average its batch statistics over a pmap axis, so a batch split
   over devices is normalised exactly as the whole batch would be on one device.
   `transposed_conv` picks a formulation from TRANSPOSED_CONVS; the parameters are the same.
+  `dense_widths`: batch-normalised dense layers before the one to the 7x7 maps (InfoGAN's MNIST
+  generator has one of 1024); named apart, so that a network without them keeps its names.
   """
   features: Sequence[int] = (256, 128, 64)
   kernel_size: int = 5
@@ -216,13 +218,18 @@ class Generator(nn.Module):
   axis_name: Optional[str] = None
   transposed_conv: str = 'plain'
   kernel_init: Callable = nn.initializers.lecun_normal()
+  dense_widths: Sequence[int] = ()
 
   @nn.compact
   def __call__(self, z, *, train):
-    norm = lambda: _batch_norm(train, self.axis_name)
+    norm = lambda **name: _batch_norm(train, self.axis_name, **name)
     act = lambda x: nn.leaky_relu(x, self.negative_slope)
+    x = z
+    for i, width in enumerate(self.dense_widths):
+      x = nn.Dense(width, use_bias=False, kernel_init=self.kernel_init, name=f'HiddenDense_{i}')(x)
+      x = act(norm(name=f'HiddenBatchNorm_{i}')(x))
     x = act(norm()(nn.Dense(7 * 7 * self.features[0], use_bias=False,
-                            kernel_init=self.kernel_init)(z)))
+                            kernel_init=self.kernel_init)(x)))
     x = x.reshape((-1, 7, 7, self.features[0]))
     kernel = (self.kernel_size, self.kernel_size)
     conv_transpose = TRANSPOSED_CONVS[self.transposed_conv]
@@ -238,11 +245,11 @@ class Generator(nn.Module):
 
 
 class Discriminator(nn.Module):
-  """Stride-2 convolutions -> one logit (or `outputs` logits) per image.
+  """Stride-2 convolutions [-> dense hidden layers] -> one logit (or `outputs` logits) per image.
 
   `conv_input_grad` picks from CONV_INPUT_GRADS how the convolutions compute the gradient with
   respect to their input; the function and the parameters are the same. With `batch_norm`, every
-  convolution after the first is batch-normalised, as in the DCGAN paper and InfoGAN's networks
+  convolution after the first and every dense hidden layer is batch-normalised, as in the DCGAN paper and InfoGAN's networks
   (not the input layer); the step passes real and fake images through D as one batch, in D's
   update and in G's, so they are normalised jointly (`discriminator_normalises_batch`).
   """
@@ -259,24 +266,37 @@ class Discriminator(nn.Module):
   # With batch norm: each half of the batch (the step's reals, then its fakes) normalised by
   # its own statistics (HalvesBatchNorm) instead of the whole batch's.
   batch_norm_halves: bool = False
+  # Dense hidden layers after the convolutions (InfoGAN's MNIST discriminator has one of 1024),
+  # batch-normalised with `batch_norm`; named apart, so that the output layer keeps its name.
+  dense_widths: Sequence[int] = ()
 
   @nn.compact
   def __call__(self, x, *, train):
     layer = functools.partial(spectral.layer, train=train, spectral_norm=self.spectral_norm)
+
+    def normalise(x, name):
+      if self.batch_norm_halves:
+        return HalvesBatchNorm(not train, self.axis_name, name=name)(x)
+      return _batch_norm(train, self.axis_name, name=name)(x)
+
+    def activate(x):
+      x = nn.leaky_relu(x, self.negative_slope)
+      return nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+
+    # No bias before a BatchNorm: its gradient is zero but for rounding, which Adam would
+    # scale up to full-size steps.
     for i, feat in enumerate(self.features):
       normalised = self.batch_norm and i > 0
-      # No bias before a BatchNorm: its gradient is zero but for rounding, which Adam would
-      # scale up to full-size steps.
       x = layer(nn.Conv(feat, (self.kernel_size, self.kernel_size), strides=(2, 2),
                         padding='SAME', use_bias=not normalised, kernel_init=self.kernel_init,
                         conv_general_dilated=CONV_INPUT_GRADS[self.conv_input_grad]), x)
-      if normalised and self.batch_norm_halves:
-        x = HalvesBatchNorm(not train, self.axis_name, name=f'BatchNorm_{i - 1}')(x)
-      elif normalised:
-        x = _batch_norm(train, self.axis_name)(x)
-      x = nn.leaky_relu(x, self.negative_slope)
-      x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-    x = layer(nn.Dense(self.outputs, kernel_init=self.kernel_init), x.reshape((x.shape[0], -1)))
+      x = activate(normalise(x, f'BatchNorm_{i - 1}') if normalised else x)
+    x = x.reshape((x.shape[0], -1))
+    for i, width in enumerate(self.dense_widths):
+      x = layer(nn.Dense(width, use_bias=not self.batch_norm, kernel_init=self.kernel_init,
+                         name=f'HiddenDense_{i}'), x)
+      x = activate(normalise(x, f'HiddenBatchNorm_{i}') if self.batch_norm else x)
+    x = layer(nn.Dense(self.outputs, kernel_init=self.kernel_init), x)
     return x[:, 0] if self.outputs == 1 else x
 
 
@@ -295,7 +315,7 @@ FORMULATION_FIELDS = ('transposed_conv', 'conv_input_grad')
 
 
 def check_section(section):
-  """Refuses an unknown formulation or a bad initial scale in config.dcgan."""
+  """Refuses an unknown formulation, a bad initial scale or bad dense widths in config.dcgan."""
   for field in ('discriminator_batch_norm', 'discriminator_batch_norm_halves'):
     if not isinstance(section[field], bool):
       raise UsageError(f'dcgan.{field} must be true or false, got {section[field]!r}')
@@ -303,6 +323,12 @@ def check_section(section):
                                                  and section['init_stddev'] > 0):
     raise UsageError(f'dcgan.init_stddev must be None (Flax\'s LeCun normal) or > 0, got '
                      f'{section["init_stddev"]!r}')
+  for field in ('generator_dense_widths', 'discriminator_dense_widths'):
+    widths = section[field]
+    if not (isinstance(widths, (tuple, list))
+            and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths)):
+      raise UsageError(f'dcgan.{field} must be a tuple of positive integers (or () for none), '
+                       f'got {widths!r}')
   check_choice('dcgan.transposed_conv', section['transposed_conv'], TRANSPOSED_CONVS)
   check_choice('dcgan.conv_input_grad', section['conv_input_grad'], CONV_INPUT_GRADS)
 
@@ -311,8 +337,8 @@ def build(config, axis_name=None, discriminator_outputs=1):
   c = config.dcgan
   kernel_init = kernel_initializer(c.init_stddev)
   return (Generator(c.generator_features, c.kernel_size, c.negative_slope, axis_name,
-                    c.transposed_conv, kernel_init),
+                    c.transposed_conv, kernel_init, tuple(c.generator_dense_widths)),
           Discriminator(c.discriminator_features, c.kernel_size, c.negative_slope, c.dropout_rate,
                         discriminator_outputs, c.conv_input_grad, config.spectral_norm,
                         c.discriminator_batch_norm, axis_name, kernel_init,
-                        c.discriminator_batch_norm_halves))
+                        c.discriminator_batch_norm_halves, tuple(c.discriminator_dense_widths)))
