@@ -631,6 +631,8 @@ def test_a_run_saved_before_these_fields_resumes_under_the_defaults(model):
     ({'ema_warmup': None}, 'ema_warmup must be true or false, got None'),
     ({'model': 'dcgan', 'dcgan.init_stddev': -0.02},
      "dcgan.init_stddev must be None (Flax's LeCun normal) or > 0, got -0.02"),
+    ({'model': 'dcgan', 'dcgan.generator_negative_slope': 1.5},
+     "dcgan.generator_negative_slope must be None (D's negative_slope) or in [0, 1), got 1.5"),
     ({'model': 'dcgan', 'dcgan.discriminator_dense_widths': (1024, 0)},
      'dcgan.discriminator_dense_widths must be a tuple of positive integers (or () for none), '
      'got (1024, 0)'),

@@ -56,6 +56,20 @@ def test_dcgan_dense_widths_build_infogans_mnist_networks_around_unchanged_names
                                    'HiddenBatchNorm_0', 'Dense_0'}
 
 
+def test_dcgan_generator_takes_its_own_slope_only_when_given_one():
+  config = default.get_config()
+  config.dcgan.negative_slope = 0.2
+  generator, discriminator = families.build(config).networks()[:2]
+  assert (generator.negative_slope, discriminator.negative_slope) == (0.2, 0.2)
+  config.dcgan.generator_negative_slope = 0.0  # ReLU, as the DCGAN paper's generator
+  generator, discriminator = families.build(config).networks()[:2]
+  assert (generator.negative_slope, discriminator.negative_slope) == (0.0, 0.2)
+  z = jnp.linspace(-3, 3, 200).reshape(2, 100)
+  variables = generator.init(jax.random.key(0), z, train=False)
+  leaky = generator.clone(negative_slope=0.2).apply(variables, z, train=False)
+  assert float(jnp.abs(generator.apply(variables, z, train=False) - leaky).max()) > 1e-3
+
+
 def test_dcgan_init_stddev_draws_every_kernel_from_that_normal():
   config = default.get_config()
   config.dcgan.init_stddev = 0.02

@@ -91,6 +91,9 @@ def get_config():
   config.dcgan.discriminator_dense_widths = ()
   config.dcgan.kernel_size = 5
   config.dcgan.negative_slope = 0.3
+  # G's own LeakyReLU slope (0: ReLU, as the DCGAN paper's and InfoGAN's generators); None: the
+  # same as D's, as the TensorFlow tutorial has it.
+  config.dcgan.generator_negative_slope = ml_collections.config_dict.placeholder(float)
   config.dcgan.dropout_rate = 0.3
   # BatchNorm after each of D's convolutions but the first (the DCGAN paper, InfoGAN's networks).
   config.dcgan.discriminator_batch_norm = False

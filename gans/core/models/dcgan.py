@@ -315,7 +315,7 @@ FORMULATION_FIELDS = ('transposed_conv', 'conv_input_grad')
 
 
 def check_section(section):
-  """Refuses an unknown formulation, a bad initial scale or bad dense widths in config.dcgan."""
+  """Refuses an unknown formulation, a bad initial scale, slope or dense widths in config.dcgan."""
   for field in ('discriminator_batch_norm', 'discriminator_batch_norm_halves'):
     if not isinstance(section[field], bool):
       raise UsageError(f'dcgan.{field} must be true or false, got {section[field]!r}')
@@ -329,6 +329,10 @@ def check_section(section):
             and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths)):
       raise UsageError(f'dcgan.{field} must be a tuple of positive integers (or () for none), '
                        f'got {widths!r}')
+  slope = section['generator_negative_slope']
+  if slope is not None and not (is_number(slope) and 0 <= slope < 1):
+    raise UsageError(f'dcgan.generator_negative_slope must be None (D\'s negative_slope) or in '
+                     f'[0, 1), got {slope!r}')
   check_choice('dcgan.transposed_conv', section['transposed_conv'], TRANSPOSED_CONVS)
   check_choice('dcgan.conv_input_grad', section['conv_input_grad'], CONV_INPUT_GRADS)
 
@@ -336,7 +340,9 @@ def check_section(section):
 def build(config, axis_name=None, discriminator_outputs=1):
   c = config.dcgan
   kernel_init = kernel_initializer(c.init_stddev)
-  return (Generator(c.generator_features, c.kernel_size, c.negative_slope, axis_name,
+  generator_slope = (c.negative_slope if c.generator_negative_slope is None
+                     else c.generator_negative_slope)
+  return (Generator(c.generator_features, c.kernel_size, generator_slope, axis_name,
                     c.transposed_conv, kernel_init, tuple(c.generator_dense_widths)),
           Discriminator(c.discriminator_features, c.kernel_size, c.negative_slope, c.dropout_rate,
                         discriminator_outputs, c.conv_input_grad, config.spectral_norm,
