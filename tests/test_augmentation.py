@@ -10,7 +10,7 @@ from conftest import tiny_config
 from gans.core import data
 from gans.core.errors import UsageError
 from gans.core.models import lenet
-from gans.evaluation import supervised
+from gans.evaluation import sampling, supervised
 from gans.tools import augmentation
 from gans.training import loop
 from test_conditional import conditional_config
@@ -104,3 +104,36 @@ def test_train_classifier_learns_separable_classes():
                                        logits_of=lambda outputs: outputs[0])
   logits, _ = network.apply({'params': params}, data.to_float(images)[..., None], train=False)
   assert np.mean(np.asarray(logits).argmax(-1) == labels) == 1.0
+
+
+def test_ema_generators_are_sampled_from_their_ema_and_kept_to_it(tmp_path, data_dir,
+                                                                   monkeypatch):
+  workdir = str(tmp_path / 'cgan_ema')
+  loop.train(conditional_config('cgan', data_dir=data_dir, num_steps=2, ema_decay=0.5), workdir)
+  trained = {}
+  monkeypatch.setattr(augmentation, 'train_and_score',
+                      lambda settings, images, labels, *rest: trained.setdefault(
+                          rest[-1], (images, labels)) and 0.5)
+  output = str(tmp_path / 'grid')
+  augmentation.run_grid(SETTINGS, {'g': workdir, 'g_ema': workdir}, [1], [1.0], [0], output,
+                        synthetic_only=False, data_dir=data_dir, ema_generators=['g_ema'])
+  (g_images, _), (ema_images, ema_labels) = trained['cell 1/2'], trained['cell 2/2']
+  num_real = len(g_images) // 2
+  for use_ema, images in ((False, g_images), (True, ema_images)):
+    family, generator, variables = sampling.load_generator(workdir, use_ema)
+    expected, labels = sampling.generate(family, generator, variables, num_real, seed=0)
+    np.testing.assert_array_equal(images[num_real:], expected.reshape(images[num_real:].shape))
+  np.testing.assert_array_equal(ema_labels[num_real:], labels)
+  assert not np.array_equal(g_images[num_real:], ema_images[num_real:])
+
+  with pytest.raises(UsageError, match="generator 'g_ema' sampled from its EMA"):
+    augmentation.run_grid(SETTINGS, {'g_ema': workdir}, [1], [1.0], [0], output,
+                          synthetic_only=False, data_dir=data_dir)
+  with pytest.raises(UsageError, match='--ema_generators names h, not among --generators'):
+    augmentation.run_grid(SETTINGS, {'g': workdir}, [1], [1.0], [0], output,
+                          synthetic_only=False, data_dir=data_dir, ema_generators=['h'])
+  without = str(tmp_path / 'cgan')
+  loop.train(conditional_config('cgan', data_dir=data_dir, num_steps=2), without)
+  with pytest.raises(UsageError, match='--ema_generators: .*kept no EMA'):
+    augmentation.run_grid(SETTINGS, {'plain': without}, [1], [1.0], [0], str(tmp_path / 'g2'),
+                          synthetic_only=False, data_dir=data_dir, ema_generators=['plain'])

@@ -11,13 +11,15 @@ from gans.run import pictures, runs
 from gans.run.progress import Progress
 
 
-def load_generator(workdir, use_ema=False):
-  """(family, generator module, its variables) from the newest checkpoint in `workdir`."""
+def load_generator(workdir, use_ema=False, asked_by='--use_ema'):
+  """(family, generator module, its variables) from the newest checkpoint in `workdir`; the
+  EMA's variables with `use_ema`, which a run without an EMA refuses, naming the option
+  `asked_by` that asked for it."""
   _, family, networks, state = runs.load(workdir)
   try:
     variables = state_lib.generator_variables(state, use_ema)
   except ValueError as e:
-    raise UsageError(f'--use_ema: {e}') from None
+    raise UsageError(f'{asked_by}: {workdir}: {e}') from None
   return family, networks.generator, variables
 
 

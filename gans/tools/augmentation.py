@@ -1,11 +1,13 @@
 """Do a generator's samples help a classifier? The augmentation grid, resumable cell by cell.
 
   python -m gans.tools.augmentation --dataset=mnist --output_dir=results/augmentation_mnist \
-      --generators=cgan=workdirs/cgan_mnist,acgan=workdirs/acgan_mnist,ppca=workdirs/cppca64_mnist
+      --generators=cgan=workdirs/cgan_mnist,acgan=workdirs/acgan_mnist,ppca=workdirs/cppca64_mnist \
+      [--ema_generators=acgan]
 
 For each seed, real training fraction f and synthetic:real ratio r, the evaluator's LeNet is
 trained from scratch on a random f of the train split plus r times as many samples of a
-class-conditional generator (labels balanced), and scored on the real test split; r = 0 is the
+class-conditional generator (labels balanced; the EMA of the generators named in
+--ema_generators), and scored on the real test split; r = 0 is the
 real-only baseline, shared by all generators. "Synthetic only" trains on as many samples as the
 whole train split and nothing real: the classification accuracy score (CAS, Ravuri & Vinyals
 2019). Every cell trains for the same --num_steps minibatches, so cells differ only in data.
@@ -42,6 +44,8 @@ def define_flags():
                       'split scores every cell).')
   flags.DEFINE_list('generators', [], 'name=workdir pairs of class-conditional generators (cgan, '
                     'acgan, ecgan, or ppca with ppca.class_conditional).')
+  flags.DEFINE_list('ema_generators', [], 'Names of --generators sampled from the EMA of their '
+                    'generator (a run with ema_decay > 0), the others from G itself.')
   flags.DEFINE_list('ratios', ['0', '0.25', '0.5', '1', '2'], 'Synthetic:real ratios.')
   flags.DEFINE_list('fractions', ['0.01', '0.1', '1'], 'Fractions of the real train split.')
   flags.DEFINE_list('seeds', ['0', '1', '2'], 'Seeds: real subset, samples, classifier init.')
@@ -97,32 +101,43 @@ def plan(generators, ratios, fractions, seeds, synthetic_only) -> list:
   return cells
 
 
-def _check_settings(output_dir, settings, generators):
-  """Writes experiment.json on the first run; later runs must match it."""
+def _check_settings(output_dir, settings, generators, ema_generators):
+  """Writes experiment.json on the first run; later runs must match it: the same settings, and a
+  generator name already in the grid from the same workdir, sampled from G or its EMA as before
+  (a file without the 'ema_generators' record sampled G)."""
   path = os.path.join(output_dir, 'experiment.json')
-  ours = {'settings': dataclasses.asdict(settings), 'generators': generators}
+  ours = {'settings': dataclasses.asdict(settings), 'generators': generators,
+          'ema_generators': sorted(ema_generators)}
   if os.path.exists(path):
     with open(path) as f:
       saved = json.load(f)
     if saved['settings'] != ours['settings']:
       raise UsageError(f'{output_dir} holds a grid made with {saved["settings"]}, not '
                        f'{ours["settings"]}; use another --output_dir or the same settings')
+    saved_ema = set(saved.get('ema_generators', []))
     for name, workdir in generators.items():
       if saved['generators'].get(name, workdir) != workdir:
         raise UsageError(f'{output_dir} holds cells of generator {name!r} from '
                          f'{saved["generators"][name]}, not {workdir}; use another name')
+      if name in saved['generators'] and (name in saved_ema) != (name in ema_generators):
+        sampled = 'its EMA' if name in saved_ema else 'G itself'
+        raise UsageError(f'{output_dir} holds cells of generator {name!r} sampled from '
+                         f'{sampled}; use another name to sample it otherwise')
     ours['generators'] = {**saved['generators'], **generators}
+    ours['ema_generators'] = sorted(saved_ema | set(ema_generators))
   with open(path + '.tmp', 'w') as f:
     json.dump(ours, f, indent=1)
   os.replace(path + '.tmp', path)
 
 
-def load_generators(generators, dataset):
-  """name -> (family, generator, variables) of class-conditional generators of `dataset`."""
+def load_generators(generators, dataset, ema_generators=()):
+  """name -> (family, generator, variables) of class-conditional generators of `dataset`, the
+  variables of G's EMA for the names in `ema_generators`."""
   loaded = {}
   num_classes = data.get_info(dataset).num_classes
   for name, workdir in generators.items():
-    family, generator, variables = sampling.load_generator(workdir)
+    family, generator, variables = sampling.load_generator(workdir, name in ema_generators,
+                                                           asked_by='--ema_generators')
     if not family.label_model:
       raise UsageError(f'generator {name!r} ({workdir}, model {family.config.model}) does not '
                        f'take labels; the augmentation needs cgan, acgan, ecgan or a '
@@ -158,8 +173,12 @@ def train_and_score(settings, images, labels, test_images, test_labels, seed,
 
 
 def run_grid(settings, generators, ratios, fractions, seeds, output_dir, synthetic_only=True,
-             data_dir=None) -> list:
+             data_dir=None, ema_generators=()) -> list:
   """Runs the cells not yet in output_dir/cells.jsonl; returns all cells."""
+  unknown = sorted(set(ema_generators) - set(generators))
+  if unknown:
+    raise UsageError(f'--ema_generators names {",".join(unknown)}, not among --generators '
+                     f'({",".join(generators) or "none"})')
   if any(r < 0 for r in ratios):
     raise UsageError(f'--ratios must be >= 0, got {ratios}')
   if any(not 0 < f <= 1 for f in fractions):
@@ -168,8 +187,9 @@ def run_grid(settings, generators, ratios, fractions, seeds, output_dir, synthet
     raise UsageError('--generators is empty; give name=workdir pairs (or only --ratios=0 and '
                      '--nosynthetic_only)')
   os.makedirs(output_dir, exist_ok=True)
-  _check_settings(output_dir, settings, {k: os.path.abspath(v) for k, v in generators.items()})
-  loaded = load_generators(generators, settings.dataset)
+  _check_settings(output_dir, settings, {k: os.path.abspath(v) for k, v in generators.items()},
+                  set(ema_generators))
+  loaded = load_generators(generators, settings.dataset, set(ema_generators))
   train_images, train_labels = datasets.load_split(settings.dataset, 'train', data_dir)
   test_images, test_labels = datasets.load_split(settings.dataset, 'test', data_dir)
   path = os.path.join(output_dir, 'cells.jsonl')
@@ -327,7 +347,7 @@ def main():
   seeds = _numbers('seeds', FLAGS.seeds, int)
   logging.info('JAX %s on %s', jax.__version__, jax.devices())
   cells = run_grid(settings, generators, ratios, fractions, seeds, FLAGS.output_dir,
-                   FLAGS.synthetic_only, FLAGS.data_dir)
+                   FLAGS.synthetic_only, FLAGS.data_dir, FLAGS.ema_generators)
   table = markdown(cells, settings)
   with open(os.path.join(FLAGS.output_dir, 'augmentation.md'), 'w') as f:
     f.write(table)
