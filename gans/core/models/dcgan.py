@@ -249,9 +249,10 @@ class Discriminator(nn.Module):
 
   `conv_input_grad` picks from CONV_INPUT_GRADS how the convolutions compute the gradient with
   respect to their input; the function and the parameters are the same. With `batch_norm`, every
-  convolution after the first and every dense hidden layer is batch-normalised, as in the DCGAN paper and InfoGAN's networks
-  (not the input layer); the step passes real and fake images through D as one batch, in D's
-  update and in G's, so they are normalised jointly (`discriminator_normalises_batch`).
+  convolution after the first and every dense hidden layer is batch-normalised, as in the DCGAN
+  paper and InfoGAN's networks (not the input layer); the step passes real and fake images
+  through D as one batch, in D's update and in G's, so they are normalised jointly
+  (`discriminator_normalises_batch`).
   """
   features: Sequence[int] = (64, 128)
   kernel_size: int = 5
