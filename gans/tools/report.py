@@ -174,11 +174,17 @@ def training_seconds_at(rows, step):
   return None  # beyond the last finished epoch
 
 
+def comparable_curve(rows, num_samples) -> list:
+  """The Fréchet curve's points that scored `num_samples` samples, as many as the evaluation: only
+  those compare with its real reference (the distance's bias depends on the count)."""
+  return [r for r in rows if 'eval_fid' in r and r['eval_num_samples'] == num_samples]
+
+
 def time_to_quality(rows, real_fd, num_samples) -> list:
   """(factor, step, epoch, training seconds) at which the curve's Fréchet distance first came
-  within factor x `real_fd`, or (factor, None, None, None); [] when the curve scored another
-  number of samples than the evaluation (the distance's bias depends on it) or has no points."""
-  curve = [r for r in rows if 'eval_fid' in r and r['eval_num_samples'] == num_samples]
+  within factor x `real_fd`, or (factor, None, None, None); [] when the curve has no point
+  comparable with the evaluation (`comparable_curve`)."""
+  curve = comparable_curve(rows, num_samples)
   if not curve:
     return []
   out = []
@@ -204,8 +210,7 @@ def quality_lines(run, folder) -> list:
     when = '' if seconds is None else f', {seconds:.0f} s of training'
     reach = 'not reached' if step is None else f'at step {step:,} (epoch {epoch:.2f}{when})'
     parts.append(f'within {factor} × real ({factor * real_fd:.1f}) {reach}')
-  lowest = min((r for r in rows if r.get('eval_num_samples') == num_samples),
-               key=lambda r: r['eval_fid'])
+  lowest = min(comparable_curve(rows, num_samples), key=lambda r: r['eval_fid'])
   return [f'Time to quality (the Fréchet distance of G during training, {num_samples:,} samples, '
           'the curve of fid.png): ' + '; '.join(parts) + f'; lowest {lowest["eval_fid"]:.1f} at '
           f'epoch {lowest["epoch"]:.2f}.', '']
