@@ -14,7 +14,8 @@ whole train split and nothing real: the classification accuracy score (CAS, Ravu
 
 Each finished cell is appended to cells.jsonl; a second run skips the cells it finds there, so
 an interrupted grid resumes where it stopped. augmentation.md (mean ± std over seeds) and
-augmentation.png are rewritten from all cells at the end. Progress: a bar over the cells (and
+augmentation.png are rewritten from all finished cells after each cell, so a grid that runs for
+hours can be read (and its folder collected) part way. Progress: a bar over the cells (and
 one over each cell's classifier steps) on a terminal, a log line at least every 30 s otherwise.
 """
 import dataclasses
@@ -237,6 +238,7 @@ def run_grid(settings, generators, ratios, fractions, seeds, output_dir, synthet
     with open(path, 'a') as f:
       f.write(json.dumps(cell) + '\n')
     logging.info('cell %d/%d: %s', number, len(todo), json.dumps(cell))
+    write_pages(read_cells(path), settings, output_dir)
     progress.update(number)
   progress.close()
   return read_cells(path)
@@ -320,6 +322,15 @@ def plot(cells, path, dataset):
   plt.close(fig)
 
 
+def write_pages(cells, settings, output_dir) -> str:
+  """Rewrites augmentation.md and augmentation.png from `cells`; returns the table."""
+  table = markdown(cells, settings)
+  with open(os.path.join(output_dir, 'augmentation.md'), 'w') as f:
+    f.write(table)
+  plot(cells, os.path.join(output_dir, 'augmentation.png'), settings.dataset)
+  return table
+
+
 def _numbers(name, values, kind):
   try:
     return sorted({kind(v) for v in values})
@@ -348,11 +359,7 @@ def main():
   logging.info('JAX %s on %s', jax.__version__, jax.devices())
   cells = run_grid(settings, generators, ratios, fractions, seeds, FLAGS.output_dir,
                    FLAGS.synthetic_only, FLAGS.data_dir, FLAGS.ema_generators)
-  table = markdown(cells, settings)
-  with open(os.path.join(FLAGS.output_dir, 'augmentation.md'), 'w') as f:
-    f.write(table)
-  plot(cells, os.path.join(FLAGS.output_dir, 'augmentation.png'), settings.dataset)
-  print(table)
+  print(write_pages(cells, settings, FLAGS.output_dir))
 
 
 if __name__ == '__main__':
