@@ -6,7 +6,7 @@ import pytest
 
 from gans.configs import default
 from gans.core import families, losses
-from gans.core.models import dcgan
+from gans.core.models import dcgan, lenet
 
 
 def count(tree):
@@ -291,6 +291,31 @@ def test_dcgan_generator_is_the_same_function_with_either_transposed_conv():
   # each gradient at its own scale.
   for want, got in zip(jax.tree.leaves(want_grads), jax.tree.leaves(got_grads)):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * float(jnp.abs(want).max()))
+
+
+def test_lenet_pooling_is_flax_max_pool_in_value_and_gradient():
+  """The evaluator classifier's max over a reshape is nn.max_pool: the same logits, features
+  and parameter gradients (random inputs, so no window's maximum is tied but at ReLU's zeros,
+  where no gradient flows either way)."""
+  flax_pool = lenet.Classifier(10, pool=lambda x: nn.max_pool(x, (2, 2), strides=(2, 2)))
+  ours = lenet.Classifier(10)
+  x = jnp.asarray(np.random.default_rng(0).normal(size=(6, 28, 28, 1)), jnp.float32)
+  params = ours.init(jax.random.key(0), x, train=False)['params']
+
+  def loss_and_outputs(module, params):
+    logits, features = module.apply({'params': params}, x, train=False)
+    return jnp.sum(jnp.sin(logits)) + jnp.sum(features ** 2), (logits, features)
+
+  (want_loss, want), want_grads = jax.value_and_grad(
+      lambda p: loss_and_outputs(flax_pool, p), has_aux=True)(params)
+  (got_loss, got), got_grads = jax.value_and_grad(
+      lambda p: loss_and_outputs(ours, p), has_aux=True)(params)
+  np.testing.assert_array_equal(got[0], want[0])
+  np.testing.assert_array_equal(got[1], want[1])
+  for want_grad, got_grad in zip(jax.tree.leaves(want_grads), jax.tree.leaves(got_grads)):
+    np.testing.assert_allclose(got_grad, want_grad, rtol=1e-6, atol=1e-6 * float(
+        jnp.abs(want_grad).max()))
+  assert float(jnp.abs(got_grads['Conv_0']['kernel']).max()) > 0  # gradients reach the input layer
 
 
 @pytest.mark.parametrize('backbone', ['mlp', 'dcgan'])

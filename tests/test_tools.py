@@ -10,8 +10,8 @@ from conftest import REPO
 from gans.core.errors import StorageError, UsageError
 from gans.tools import cli
 
-TOOLS = ('augmentation', 'benchmark', 'benchmark_metrics', 'cli', 'faults', 'layer_times',
-         'ppca_sweep', 'report', 'train_evaluator')
+TOOLS = ('augmentation', 'benchmark', 'benchmark_classifier', 'benchmark_metrics', 'cli',
+         'faults', 'layer_times', 'ppca_sweep', 'report', 'train_evaluator')
 # Imports every module of gans.tools, one by one, and prints the flags each one added that a
 # module of this package defines (absl records the module that called DEFINE_*); libraries the
 # tools import (absl.app, orbax) add flags of their own, which are not ours to judge. Then it
@@ -65,6 +65,7 @@ def error_lines(stderr):
     (['gans.tools.faults', '--rounds=0'], '--rounds must be a positive integer, got 0'),
     (['gans.tools.report'], 'Flag --machine must have a value other than None'),
     (['gans.tools.benchmark_metrics', '--repeats=0'], '--repeats must be a positive integer'),
+    (['gans.tools.benchmark_classifier', '--steps=0'], 'flag --steps=0'),
     (['gans.tools.benchmark', '--model=ppca'], "flag --model=ppca: value should be one of"),
     (['gans.tools.benchmark', '--steps=0'], 'flag --steps=0'),
     (['gans.tools.benchmark', '--no_such_flag=1'], 'no_such_flag'),
