@@ -79,6 +79,16 @@ def test_bad_input_is_one_error_line_and_exit_2(args, message):
   assert out.stdout == ''
 
 
+def test_the_classifier_benchmark_prints_a_row_per_pooling_and_their_ratio():
+  out = run('-m', 'gans.tools.benchmark_classifier', '--batch_size=8', '--steps=2', '--repeats=1')
+  assert out.returncode == 0, out.stderr
+  rows = [line for line in out.stdout.splitlines() if line.startswith('| ') and 'ms' not in line]
+  assert [row.split(' | ')[0] for row in rows] == ['| max over a reshape (lenet.max_pool_2x2, '
+                                                  'used)', '| nn.max_pool']
+  assert all(float(row.split(' | ')[1].rstrip(' |')) > 0 for row in rows)
+  assert float(out.stdout.strip().splitlines()[-1].split(': ')[1]) > 0
+
+
 def test_a_torch_peer_that_is_not_a_file_is_refused_before_timing(tmp_path):
   missing = str(tmp_path / 'peer.py')
   out = run('-m', 'gans.tools.benchmark', '--model=mlp',
