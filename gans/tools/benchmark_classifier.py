@@ -26,9 +26,11 @@ from gans.tools import cli
 
 FLAGS = flags.FLAGS
 
+USED = 'max over a reshape (lenet.max_pool_2x2, used)'
+FLAX = 'nn.max_pool'
 POOLINGS = {
-    'max over a reshape (lenet.max_pool_2x2, used)': lenet.max_pool_2x2,
-    'nn.max_pool': functools.partial(nn.max_pool, window_shape=(2, 2), strides=(2, 2)),
+    USED: lenet.max_pool_2x2,
+    FLAX: functools.partial(nn.max_pool, window_shape=(2, 2), strides=(2, 2)),
 }
 
 
@@ -64,13 +66,12 @@ def main():
                                 batch_size=FLAGS.batch_size)
       per_step[name].append((train(1 + FLAGS.steps) - train(1)) / FLAGS.steps)
   medians = {name: 1000 * statistics.median(times) for name, times in per_step.items()}
-  used, plain = medians.values()
   print(f'LeNet training step, batch {FLAGS.batch_size}, on {jax.devices()[0].platform}: '
         f'median of {FLAGS.repeats} timings of {FLAGS.steps} steps\n')
   print('| pooling | ms per step |\n|---|---|')
   for name, ms in medians.items():
     print(f'| {name} | {ms:.1f} |')
-  print(f'\nnn.max_pool / max over a reshape: {plain / used:.2f}')
+  print(f'\nnn.max_pool / max over a reshape: {medians[FLAX] / medians[USED]:.2f}')
 
 
 if __name__ == '__main__':
