@@ -30,10 +30,10 @@ def study(tmp_path_factory):
   (root / 'tiny.py').write_text(TINY)
   env = dict(os.environ, GANS_DATA_DIR=data, GANS_CLASSIFIER_DIR=classifiers)
 
-  def sweep(*variants, seeds='0,1'):
+  def sweep(*variants, seeds='0,1', output='out'):
     return subprocess.run(
         [sys.executable, '-m', 'gans.tools.sweep', f'--config={root / "tiny.py"}',
-         f'--output_dir={root / "out"}', f'--seeds={seeds}', '--steps=4', '--eval_every=2',
+         f'--output_dir={root / output}', f'--seeds={seeds}', '--steps=4', '--eval_every=2',
          '--eval_num_samples=100', '--num_samples=100',
          *[f'--variant={v}' for v in variants]],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -85,3 +85,16 @@ def test_a_variant_name_made_with_other_settings_is_refused(study):
   assert bad.returncode == 2
   assert "error: --variant field 'no_such_field': the config has no such field" in bad.stderr
   assert (out / 'cells.jsonl').read_text() == before  # refused before anything trained
+
+
+def test_a_study_stopped_part_way_has_the_table_of_its_finished_variants(study):
+  out, sweep = study
+  # The second variant fails in training (a batch larger than the 256 training images), after
+  # the first finished: its row is in the table all the same.
+  result = sweep('first', 'too big;batch_size=512', seeds='3', output='stopped')
+  assert result.returncode != 0
+  stopped = out.parent / 'stopped'
+  assert [(c['variant'], c['seed']) for c in cells(stopped)] == [('first', 3)]
+  readme = (stopped / 'README.md').read_text()
+  assert '| first |' in readme and 'too big' not in readme
+  assert (stopped / 'fd_vs_seconds.png').stat().st_size > 0

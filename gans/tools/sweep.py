@@ -12,8 +12,9 @@ seconds (compilation and evaluations left out) and size, the Fréchet distance o
 --eval_num_samples samples every --eval_every steps against those seconds, and the Fréchet
 distance, KID, precision and recall of --num_samples samples of G and of its EMA beside the real
 reference's. A rerun skips finished cells; a cell of the same name made with other settings is
-refused. Then OUTPUT_DIR/README.md gets one row per variant (median over the seeds, [min, max])
-and OUTPUT_DIR/fd_vs_seconds.png one curve per variant (the median over the seeds).
+refused. After every variant trained, and at the end, OUTPUT_DIR/README.md gets one row per
+variant (median over the seeds, [min, max]) and OUTPUT_DIR/fd_vs_seconds.png one curve per
+variant (the median over the seeds).
 """
 import ast
 import json
@@ -197,6 +198,11 @@ def write_readme(cells, output_dir):
                                 os.path.join(output_dir, 'fd_vs_seconds.png'))
 
 
+def _study_cells(path, names):
+  """The cells of cells.jsonl whose variant is one of this command's `names`."""
+  return [cell for cell in read_cells(path) if cell['variant'] in names]
+
+
 def main():
   startup.prepare()
   if FLAGS.config is None or not FLAGS.output_dir or not FLAGS.variant:
@@ -220,7 +226,9 @@ def main():
     pending = [seed for seed in seeds if seed not in done]
     if pending:
       run_variant(base, name, overrides, pending, FLAGS.output_dir)
-  cells = [cell for cell in read_cells(path) if cell['variant'] in names]
+      # The table after every variant, so a study stopped part way has its finished rows.
+      write_readme(_study_cells(path, names), FLAGS.output_dir)
+  cells = _study_cells(path, names)
   write_readme(cells, FLAGS.output_dir)
   print(f'{len(cells)} cells in {path}; the table in {os.path.join(FLAGS.output_dir, "README.md")}')
 
