@@ -1,5 +1,6 @@
 """The tools' command-line convention: importing a tool defines no flag; bad input is one line
 `error: ...` on stderr with exit status 2 (3 for a StorageError)."""
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,8 @@ TOOLS = ('augmentation', 'benchmark', 'benchmark_classifier', 'benchmark_metrics
 # tools import (absl.app, orbax) add flags of their own, which are not ours to judge. Then it
 # calls one tool's define_flags(), to show that its flags would be seen.
 IMPORT_ALL = """
-import importlib, pkgutil
+import importlib
+import json, pkgutil
 from absl import flags
 import gans.tools
 def ours(names):
@@ -136,3 +138,25 @@ def test_time_to_quality_finds_the_first_point_within_each_factor_and_its_traini
   assert report.time_to_quality(rows, 1.0, 100) == [(10, 15, 1.5, 35.0), (4, 25, 2.5, None)]
   assert report.time_to_quality(rows, 0.5, 100) == [(10, 25, 2.5, None), (4, None, None, None)]
   assert report.time_to_quality(rows, 1.0, 500) == []  # no curve of the evaluation's count
+  assert report.time_to_quality(rows, 1.0, 100, 'eval_fid_ema') == []  # no EMA curve
+
+
+def test_quality_lines_give_the_ema_its_own_sentence_where_its_curve_was_recorded(tmp_path):
+  from gans.tools import report
+  rows = [{'step': 5, 'epoch': 0.5, 'eval_fid': 50.0, 'eval_fid_ema': 30.0,
+           'eval_num_samples': 100},
+          {'step': 10, 'epoch_end': 1, 'seconds': 20.0},
+          {'step': 15, 'epoch': 1.5, 'eval_fid': 12.0, 'eval_fid_ema': 3.0,
+           'eval_num_samples': 100},
+          {'step': 20, 'epoch_end': 2, 'seconds': 30.0}]
+  (tmp_path / 'metrics.jsonl').write_text(''.join(json.dumps(r) + '\n' for r in rows))
+  run = {'report': {'samples': {}, 'num_samples': 100, 'real': {'frechet_distance': 1.0}}}
+  lines = [line for line in report.quality_lines(run, str(tmp_path)) if line]
+  assert lines == [
+      'Time to quality (the Fréchet distance of G during training, 100 samples, the curve of '
+      'fid.png): within 10 × real (10.0) not reached; within 4 × real (4.0) not reached; '
+      'lowest 12.0 at epoch 1.50.',
+      'Time to quality (the Fréchet distance of the EMA of G during training, 100 samples, the '
+      'curve of fid.png): within 10 × real (10.0) at step 15 (epoch 1.50, 35 s of training); '
+      'within 4 × real (4.0) at step 15 (epoch 1.50, 35 s of training); lowest 3.0 at epoch '
+      '1.50.']

@@ -99,9 +99,9 @@ def test_eval_every_records_fid_without_changing_training(tmp_path):
   """Evaluation rows land where a fused call crosses a multiple of eval_every_steps."""
   data_dir = str(tmp_path / 'data')
   write_mnist_like(os.path.join(data_dir, 'mnist'), num_train=256, num_test=128)
-  plain = tiny_config('mlp', data_dir, steps_per_call=3)
+  plain = tiny_config('mlp', data_dir, steps_per_call=3, ema_decay=0.5)
   loop.train(plain, str(tmp_path / 'plain'))
-  evaluated = tiny_config('mlp', data_dir, steps_per_call=3, eval_every_steps=2,
+  evaluated = tiny_config('mlp', data_dir, steps_per_call=3, ema_decay=0.5, eval_every_steps=2,
                           eval_num_samples=100,
                           classifier_dir=train_evaluator(data_dir, str(tmp_path / 'classifiers')))
   loop.train(evaluated, str(tmp_path / 'evaluated'))
@@ -110,6 +110,9 @@ def test_eval_every_records_fid_without_changing_training(tmp_path):
   # Calls of 3 steps, cut at epoch ends (4 steps): 3, 4, 7, 8, each crossing a multiple of 2.
   assert [r['step'] for r in evals] == [3, 4, 7, 8]
   assert all(r['eval_fid'] >= 0 and 1 <= r['eval_classifier_score'] <= 10 for r in evals)
+  # The EMA's curve beside G's: other generators, so other distances.
+  assert all(r['eval_fid_ema'] >= 0 and 1 <= r['eval_classifier_score_ema'] <= 10 for r in evals)
+  assert all(r['eval_fid_ema'] != r['eval_fid'] for r in evals)
   assert os.path.getsize(tmp_path / 'evaluated' / 'fid.png') > 0
   training_rows = lambda run: [r for r in rows(run) if 'd_loss' in r]
   assert training_rows('plain') == training_rows('evaluated')

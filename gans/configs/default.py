@@ -68,7 +68,8 @@ def get_config():
   # 'A:B': a jax.profiler trace of steps A+1..B in <workdir>/profile/ (TensorBoard, Perfetto).
   config.profile_steps = ''
   # Every this many steps (0: never), the Fréchet distance and classifier score of
-  # eval_num_samples samples in the evaluator classifier's features go to metrics.jsonl / fid.png.
+  # eval_num_samples samples in the evaluator classifier's features go to metrics.jsonl / fid.png,
+  # of G and, with ema_decay, of its EMA.
   config.eval_every_steps = 0
   config.eval_num_samples = 2000
   # Cache of evaluator classifiers; None reads $GANS_CLASSIFIER_DIR, else ~/.cache/gans.

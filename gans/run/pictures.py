@@ -86,8 +86,8 @@ def save_run_curves(rows, workdir: str):
   """The curves (and fid.png) of a run from its metrics rows, kept in memory by the writer so
   that an epoch's pictures cost the same at epoch 1 and epoch 200."""
   save_curves([r for r in rows if 'd_loss' in r], workdir)
-  save_metric_curve(rows, 'eval_fid', 'Fréchet distance (evaluator features)',
-                    os.path.join(workdir, 'fid.png'))
+  save_metric_curve(rows, {'eval_fid': 'G', 'eval_fid_ema': 'EMA of G'},
+                    'Fréchet distance (evaluator features)', os.path.join(workdir, 'fid.png'))
 
 
 def save_progress_gif(workdir: str):
@@ -150,15 +150,20 @@ def save_nearest_neighbour_figure(sample_distances, real_distances, images, near
   plt.close(fig)
 
 
-def save_metric_curve(rows, key, label, path):
-  """One evaluation metric recorded during training against the step."""
-  rows = [r for r in rows if key in r]
-  if not rows:
+def save_metric_curve(rows, keys, label, path):
+  """Evaluation metrics recorded during training against the step, one line for each of `keys`
+  ({metrics field: legend}) that the rows hold; nothing when they hold none."""
+  curves = [(legend, [(r['step'], r[key]) for r in rows if key in r])
+            for key, legend in keys.items()]
+  curves = [(legend, points) for legend, points in curves if points]
+  if not curves:
     return
   fig, ax = plt.subplots(figsize=(7, 4))
-  ax.plot([r['step'] for r in rows], [r[key] for r in rows], marker='o')
+  for legend, points in curves:
+    ax.plot(*zip(*points), marker='o', label=legend)
   ax.set_xlabel('step')
   ax.set_ylabel(label)
+  ax.legend()
   ax.grid(alpha=0.3)
   fig.tight_layout()
   fig.savefig(path, dpi=100)

@@ -174,46 +174,55 @@ def training_seconds_at(rows, step):
   return None  # beyond the last finished epoch
 
 
-def comparable_curve(rows, num_samples) -> list:
-  """The Fréchet curve's points that scored `num_samples` samples, as many as the evaluation: only
-  those compare with its real reference (the distance's bias depends on the count)."""
-  return [r for r in rows if 'eval_fid' in r and r['eval_num_samples'] == num_samples]
+def comparable_curve(rows, num_samples, key='eval_fid') -> list:
+  """The Fréchet curve's points (of G, or of its EMA with key 'eval_fid_ema') that scored
+  `num_samples` samples, as many as the evaluation: only those compare with its real reference
+  (the distance's bias depends on the count)."""
+  return [r for r in rows if key in r and r['eval_num_samples'] == num_samples]
 
 
-def time_to_quality(rows, real_fd, num_samples) -> list:
-  """(factor, step, epoch, training seconds) at which the curve's Fréchet distance first came
-  within factor x `real_fd`, or (factor, None, None, None); [] when the curve has no point
+def time_to_quality(rows, real_fd, num_samples, key='eval_fid') -> list:
+  """(factor, step, epoch, training seconds) at which the curve's Fréchet distance (`key`) first
+  came within factor x `real_fd`, or (factor, None, None, None); [] when the curve has no point
   comparable with the evaluation (`comparable_curve`)."""
-  curve = comparable_curve(rows, num_samples)
+  curve = comparable_curve(rows, num_samples, key)
   if not curve:
     return []
   out = []
   for factor in QUALITY_FACTORS:
-    first = next((r for r in curve if r['eval_fid'] <= factor * real_fd), None)
+    first = next((r for r in curve if r[key] <= factor * real_fd), None)
     out.append((factor, None, None, None) if first is None else
                (factor, first['step'], first['epoch'], training_seconds_at(rows, first['step'])))
   return out
 
 
+# The Fréchet curves a run may record during training: G's, and its EMA's where it keeps one.
+QUALITY_CURVES = (('eval_fid', 'G'), ('eval_fid_ema', 'the EMA of G'))
+
+
 def quality_lines(run, folder) -> list:
-  """The run's time to quality in one sentence, against the real reference of its evaluation."""
+  """The run's time to quality, a sentence for G and one for its EMA where its curve has one,
+  against the real reference of its evaluation."""
   path = os.path.join(folder, 'metrics.jsonl')
   if not (run['report'] and 'samples' in run['report'] and os.path.exists(path)):
     return []
   rows, num_samples = read_jsonl(path), run['report']['num_samples']
   real_fd = run['report']['real']['frechet_distance']
-  reached = time_to_quality(rows, real_fd, num_samples)
-  if not reached:
-    return []
-  parts = []
-  for factor, step, epoch, seconds in reached:
-    when = '' if seconds is None else f', {seconds:.0f} s of training'
-    reach = 'not reached' if step is None else f'at step {step:,} (epoch {epoch:.2f}{when})'
-    parts.append(f'within {factor} × real ({factor * real_fd:.1f}) {reach}')
-  lowest = min(comparable_curve(rows, num_samples), key=lambda r: r['eval_fid'])
-  return [f'Time to quality (the Fréchet distance of G during training, {num_samples:,} samples, '
-          'the curve of fid.png): ' + '; '.join(parts) + f'; lowest {lowest["eval_fid"]:.1f} at '
-          f'epoch {lowest["epoch"]:.2f}.', '']
+  lines = []
+  for key, generator in QUALITY_CURVES:
+    reached = time_to_quality(rows, real_fd, num_samples, key)
+    if not reached:
+      continue
+    parts = []
+    for factor, step, epoch, seconds in reached:
+      when = '' if seconds is None else f', {seconds:.0f} s of training'
+      reach = 'not reached' if step is None else f'at step {step:,} (epoch {epoch:.2f}{when})'
+      parts.append(f'within {factor} × real ({factor * real_fd:.1f}) {reach}')
+    lowest = min(comparable_curve(rows, num_samples, key), key=lambda r: r[key])
+    lines += [f'Time to quality (the Fréchet distance of {generator} during training, '
+              f'{num_samples:,} samples, the curve of fid.png): ' + '; '.join(parts)
+              + f'; lowest {lowest[key]:.1f} at epoch {lowest["epoch"]:.2f}.', '']
+  return lines
 
 
 def earlier_lines(pages):

@@ -229,11 +229,17 @@ def _summary(epoch_seconds, step, steps_per_epoch, compile_seconds) -> dict:
 
 
 def _evaluate(monitor, family, sampler, state, log, step, steps_per_epoch) -> float:
-  """Logs the monitor's metrics at `step`; returns its seconds, which epoch times exclude."""
+  """Logs the monitor's metrics at `step`, of G and, where the run keeps one, of its EMA (as
+  `eval_fid_ema`, `eval_classifier_score_ema`: the EMA is often the better generator, and its
+  time to quality is what a user of it wants); returns its seconds, which epoch times exclude."""
   started = time.perf_counter()
-  variables = state_lib.generator_variables(state)
-  row = monitor(family, sampler, variables)
+  row = monitor(family, sampler, state_lib.generator_variables(state))
+  if state.ema:
+    ema = monitor(family, sampler, state_lib.generator_variables(state, use_ema=True))
+    row.update({f'{k}_ema': ema[k] for k in ('eval_fid', 'eval_classifier_score')})
   log.add_row(step, steps_per_epoch, row)
-  logging.info('step %d: Fréchet distance %.3f, classifier score %.3f (%d samples)', step,
-               row['eval_fid'], row['eval_classifier_score'], row['eval_num_samples'])
+  ema_text = (f'; its EMA {row["eval_fid_ema"]:.3f}, {row["eval_classifier_score_ema"]:.3f}'
+              if state.ema else '')
+  logging.info('step %d: Fréchet distance %.3f, classifier score %.3f%s (%d samples)', step,
+               row['eval_fid'], row['eval_classifier_score'], ema_text, row['eval_num_samples'])
   return time.perf_counter() - started
