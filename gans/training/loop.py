@@ -233,13 +233,12 @@ def _evaluate(monitor, family, sampler, state, log, step, steps_per_epoch) -> fl
   `eval_fid_ema`, `eval_classifier_score_ema`: the EMA is often the better generator, and its
   time to quality is what a user of it wants); returns its seconds, which epoch times exclude."""
   started = time.perf_counter()
-  row = monitor(family, sampler, state_lib.generator_variables(state))
+  row, ema_text = monitor(family, sampler, state_lib.generator_variables(state)), ''
   if state.ema:
     ema = monitor(family, sampler, state_lib.generator_variables(state, use_ema=True))
     row.update({f'{k}_ema': ema[k] for k in ('eval_fid', 'eval_classifier_score')})
+    ema_text = f'; its EMA {ema["eval_fid"]:.3f}, {ema["eval_classifier_score"]:.3f}'
   log.add_row(step, steps_per_epoch, row)
-  ema_text = (f'; its EMA {row["eval_fid_ema"]:.3f}, {row["eval_classifier_score_ema"]:.3f}'
-              if state.ema else '')
   logging.info('step %d: Fréchet distance %.3f, classifier score %.3f%s (%d samples)', step,
                row['eval_fid'], row['eval_classifier_score'], ema_text, row['eval_num_samples'])
   return time.perf_counter() - started
