@@ -25,10 +25,18 @@ def get_config(dataset='mnist'):
   config = dcgan_study.get_config(dataset)
   config.num_steps = None
   config.num_epochs = 10
-  config.dcgan.generator_dense_widths = (1024,)
-  config.dcgan.generator_negative_slope = 0.0  # ReLU
-  config.dcgan.discriminator_dense_widths = (1024,)
-  config.dcgan.discriminator_batch_norm_halves = True
+  set_fast_networks(config.dcgan)
   config.eval_every_steps = 469  # half of the 937 steps of an epoch at batch 64
   config.eval_num_samples = 10000
   return config
+
+
+def set_fast_networks(section):
+  """The fast DCGAN's networks in a config's dcgan section: those the other families on this
+  backbone train with (infogan_dcgan.py, sngan.py, acgan_dcgan.py)."""
+  dcgan_study.set_base_networks(section)
+  section.discriminator_features = (64, 128)
+  section.generator_dense_widths = (1024,)
+  section.generator_negative_slope = 0.0  # ReLU
+  section.discriminator_dense_widths = (1024,)
+  section.discriminator_batch_norm_halves = True

@@ -26,12 +26,17 @@ def get_config(dataset='mnist'):
   config.num_steps = 3000
   config.batch_size = 64
   config.learning_rate = 2e-4
-  config.dcgan.generator_features = (128, 64)
-  config.dcgan.kernel_size = 4
-  config.dcgan.dropout_rate = 0.0
-  config.dcgan.negative_slope = 0.2
-  config.dcgan.discriminator_batch_norm = True
-  config.dcgan.init_stddev = 0.02
+  set_base_networks(config.dcgan)
   config.ema_decay = 0.999
   config.ema_warmup = True
   return config
+
+
+def set_base_networks(section):
+  """The study base's networks in a config's dcgan section, for every family on this backbone."""
+  section.generator_features = (128, 64)
+  section.kernel_size = 4
+  section.dropout_rate = 0.0
+  section.negative_slope = 0.2
+  section.discriminator_batch_norm = True
+  section.init_stddev = 0.02

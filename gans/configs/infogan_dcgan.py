@@ -2,8 +2,9 @@
 
 infogan.py gives the codes, the information terms and the optimisers (10-way categorical and 2
 continuous codes beside 62 noise dimensions; Adam with b1 0.5 at 1e-3 for G and 2e-4 for D;
-batch 128). The networks are those of the paper's appendix and of its reference code
-(github.com/openai/InfoGAN, infogan/models/regularized_gan.py, network_type "mnist"):
+batch 128). The networks are the fast DCGAN's (`dcgan_fast.set_fast_networks`), which are those
+of the paper's appendix and of its reference code (github.com/openai/InfoGAN,
+infogan/models/regularized_gan.py, network_type "mnist"):
 - G: dense 1024 -> dense 7x7x128 -> 4x4 transposed convolution to 14x14x64 -> 4x4 transposed
   convolution to 28x28x1, batch norm and ReLU after each hidden layer.
 - D: 4x4 stride-2 convolutions of 64 and 128 maps -> dense 1024, LeakyReLU 0.2, batch norm after
@@ -18,22 +19,12 @@ batch 128). The networks are those of the paper's appendix and of its reference 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/infogan_dcgan.py:fashion_mnist`.
 """
-from gans.configs import infogan
+from gans.configs import dcgan_fast, infogan
 
 
 def get_config(dataset='mnist'):
   config = infogan.get_config(dataset)
   config.infogan.backbone = 'dcgan'
-  config.dcgan.generator_dense_widths = (1024,)
-  config.dcgan.generator_features = (128, 64)
-  config.dcgan.generator_negative_slope = 0.0  # ReLU
-  config.dcgan.discriminator_features = (64, 128)
-  config.dcgan.discriminator_dense_widths = (1024,)
-  config.dcgan.kernel_size = 4
-  config.dcgan.negative_slope = 0.2
-  config.dcgan.dropout_rate = 0.0
-  config.dcgan.discriminator_batch_norm = True
-  config.dcgan.discriminator_batch_norm_halves = True
-  config.dcgan.init_stddev = 0.02
+  dcgan_fast.set_fast_networks(config.dcgan)
   config.num_epochs = 10
   return config
