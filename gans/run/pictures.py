@@ -152,7 +152,9 @@ def save_nearest_neighbour_figure(sample_distances, real_distances, images, near
 
 def save_metric_curve(rows, keys, label, path):
   """Evaluation metrics recorded during training against the step, one line for each of `keys`
-  ({metrics field: legend}) that the rows hold; nothing when they hold none."""
+  ({metrics field: legend}) that the rows hold; nothing when they hold none. The y axis is
+  logarithmic: a Fréchet distance falls from hundreds to a few, and the last factor of ten, where
+  runs differ, would be a flat line on a linear axis."""
   curves = [(legend, [(r['step'], r[key]) for r in rows if key in r])
             for key, legend in keys.items()]
   curves = [(legend, points) for legend, points in curves if points]
@@ -163,6 +165,7 @@ def save_metric_curve(rows, keys, label, path):
     ax.plot(*zip(*points), marker='o', label=legend)
   ax.set_xlabel('step')
   ax.set_ylabel(label)
+  ax.set_yscale('log')
   ax.legend()
   ax.grid(alpha=0.3)
   fig.tight_layout()
