@@ -18,8 +18,7 @@ TOOLS = ('augmentation', 'benchmark', 'benchmark_classifier', 'benchmark_metrics
 # tools import (absl.app, orbax) add flags of their own, which are not ours to judge. Then it
 # calls one tool's define_flags(), to show that its flags would be seen.
 IMPORT_ALL = """
-import importlib
-import json, pkgutil
+import importlib, pkgutil
 from absl import flags
 import gans.tools
 def ours(names):
