@@ -46,7 +46,9 @@ def cells(out):
 
 def test_each_cell_is_a_line_and_a_rerun_trains_only_what_is_missing(study):
   out, sweep = study
-  first = sweep('base', 'ema;ema_decay=0.5')
+  # A tuple override reads back from cells.jsonl as a list: the rerun must still match it.
+  ema = 'ema;ema_decay=0.5;mlp.generator_widths=(48,)'
+  first = sweep('base', ema)
   assert first.returncode == 0, first.stderr
   made = cells(out)
   assert [(c['variant'], c['seed']) for c in made] == [('base', 0), ('base', 1), ('ema', 0),
@@ -58,9 +60,9 @@ def test_each_cell_is_a_line_and_a_rerun_trains_only_what_is_missing(study):
     assert (cell['ema'] is None) == (cell['variant'] == 'base')
     assert ('fd_ema' in cell['curve'][0]) == (cell['variant'] == 'ema')
   assert made[0]['g'] != made[1]['g']  # two seeds, two runs
-  assert made[2]['overrides'] == {'ema_decay': 0.5}
+  assert made[2]['overrides'] == {'ema_decay': 0.5, 'mlp.generator_widths': [48]}
 
-  again = sweep('base', 'ema;ema_decay=0.5', 'lr;learning_rate=1e-3', seeds='0,1')
+  again = sweep('base', ema, 'lr;learning_rate=1e-3', seeds='0,1')
   assert again.returncode == 0, again.stderr
   now = cells(out)
   assert now[:4] == made  # finished cells kept as they were, not trained again

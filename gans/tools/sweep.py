@@ -90,6 +90,8 @@ def read_cells(path):
 
 
 def check_settings(cells, name, overrides, steps, dataset):
+  # Compared as cells.jsonl holds them: JSON turns a tuple such as `(1024,)` into a list.
+  overrides = json.loads(json.dumps(overrides))
   for cell in cells:
     if cell['variant'] == name and (cell['overrides'], cell['steps'], cell['dataset']) != (
         overrides, steps, dataset):
