@@ -24,12 +24,15 @@ def test_config_resolves_on_every_dataset(name):
 
 
 def test_families_on_the_fast_backbone_share_its_networks():
-  """infogan_dcgan, sngan and acgan_dcgan train on dcgan_fast's networks; SN-GAN alone swaps
-  D's batch norm for spectral normalisation."""
-  from gans.configs import acgan_dcgan, dcgan_fast, infogan_dcgan, sngan
+  """infogan_dcgan, sngan, acgan_dcgan and ccgan100_dcgan train on dcgan_fast's networks; SN-GAN
+  alone swaps D's batch norm for spectral normalisation."""
+  from gans.configs import acgan_dcgan, ccgan100_dcgan, dcgan_fast, infogan_dcgan, sngan
   fast = dcgan_fast.get_config().dcgan.to_dict()
-  assert infogan_dcgan.get_config().dcgan.to_dict() == fast
-  assert acgan_dcgan.get_config().dcgan.to_dict() == fast
+  for family in (infogan_dcgan, acgan_dcgan, ccgan100_dcgan):
+    assert family.get_config().dcgan.to_dict() == fast
+  for family in (acgan_dcgan, ccgan100_dcgan):  # and its optimiser (InfoGAN keeps the paper's)
+    config = family.get_config()
+    assert (config.batch_size, config.learning_rate, config.ema_decay) == (64, 2e-4, 0.999)
   spectral = sngan.get_config()
   assert spectral.spectral_norm and spectral.loss == 'hinge'
   assert spectral.dcgan.to_dict() == dict(fast, discriminator_batch_norm=False,
