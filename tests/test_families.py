@@ -636,6 +636,8 @@ def test_a_run_saved_before_these_fields_resumes_under_the_defaults(model):
     ({'model': 'dcgan', 'dcgan.discriminator_dense_widths': (1024, 0)},
      'dcgan.discriminator_dense_widths must be a tuple of positive integers (or () for none), '
      'got (1024, 0)'),
+    ({'model': 'dcgan', 'dcgan.discriminator_head_width': -1},
+     'dcgan.discriminator_head_width must be an integer >= 0 (0 for none), got -1'),
     ({'model': 'dcgan', 'dcgan.discriminator_batch_norm': None},
      'dcgan.discriminator_batch_norm must be true or false, got None'),
     ({'model': 'infogan', 'infogan.categories': 100},
@@ -655,3 +657,11 @@ def test_a_run_saved_before_these_fields_resumes_under_the_defaults(model):
 def test_bad_settings_are_refused_with_one_line(overrides, message):
   with pytest.raises(UsageError, match=re.escape(message)):
     configure(**overrides)
+
+
+def test_a_head_width_for_a_discriminator_of_one_output_is_refused():
+  family = families.build(configure('dcgan', **{'dcgan.discriminator_head_width': 128}))
+  with pytest.raises(UsageError, match=re.escape(
+      "dcgan.discriminator_head_width=128 needs a discriminator with outputs beside its first "
+      "(InfoGAN's Q); dcgan's has 1")):
+    family.networks()

@@ -56,6 +56,37 @@ def test_dcgan_dense_widths_build_infogans_mnist_networks_around_unchanged_names
                                    'HiddenBatchNorm_0', 'Dense_0'}
 
 
+def test_dcgan_head_width_gives_the_later_outputs_a_hidden_layer_of_their_own():
+  # InfoGAN's reference code: Q = dense 128, batch norm, LeakyReLU, dense to the code outputs,
+  # on D's last features; D's real/fake logit stays one dense layer on them.
+  config = default.get_config()
+  config.model, config.infogan.backbone = 'infogan', 'dcgan'
+  config.dcgan.discriminator_batch_norm = True
+  config.dcgan.discriminator_dense_widths = (32,)
+  config.dcgan.discriminator_head_width = 16
+  discriminator = families.build(config).networks()[1]
+  x = jax.random.normal(jax.random.key(1), (4, 28, 28, 1))
+  variables = discriminator.init(jax.random.key(0), x, train=False)
+  params = variables['params']
+  outputs = 1 + 10 + 2
+  assert count(params['HeadDense']) == 32 * 16  # no bias before its batch norm
+  assert count(params['HeadBatchNorm']) == 2 * 16
+  assert count(params['HeadOutput']) == 16 * (outputs - 1) + outputs - 1
+  assert count(params['Dense_0']) == 32 + 1
+  assert discriminator.apply(variables, x, train=False).shape == (4, outputs)
+
+  def output_sums(params):
+    y = discriminator.apply(dict(variables, params=params), x, train=False)
+    return y[:, 0].sum(), y[:, 1:].sum()
+
+  first, rest = jax.jacrev(output_sums)(params)
+  norm = lambda tree: float(sum(jnp.abs(leaf).sum() for leaf in jax.tree.leaves(tree)))
+  for name in ('HeadDense', 'HeadBatchNorm', 'HeadOutput'):
+    assert norm(first[name]) == 0 and norm(rest[name]) > 0
+  assert norm(rest['Dense_0']) == 0 and norm(first['Dense_0']) > 0
+  assert norm(first['HiddenDense_0']) > 0 and norm(rest['HiddenDense_0']) > 0  # shared trunk
+
+
 def test_dcgan_generator_takes_its_own_slope_only_when_given_one():
   config = default.get_config()
   config.dcgan.negative_slope = 0.2

@@ -125,6 +125,23 @@ def test_batch_norm_in_the_discriminator_agrees_across_modes_and_learns_its_stat
   assert max_abs_diff(before, after) > 1e-4
 
 
+def test_infogans_q_head_normalises_by_halves_alike_in_every_mode():
+  # Q's own hidden layer (InfoGAN's reference code) is batch-normalised as D's others are: the
+  # global reals and the global fakes apart, in every mode.
+  config = tiny_config('infogan')
+  config.infogan.backbone = 'dcgan'
+  config.dcgan.dropout_rate = 0.0
+  config.dcgan.discriminator_batch_norm = True
+  config.dcgan.discriminator_batch_norm_halves = True
+  config.dcgan.discriminator_head_width = 8
+  out = setup(config)
+  before = out[2].discriminator.batch_stats
+  assert set(before) == {'BatchNorm_0', 'HeadBatchNorm'}
+  results = assert_modes_agree(config, setup_out=out)
+  after = results['jit'][0].discriminator.batch_stats
+  assert max_abs_diff(before['HeadBatchNorm'], after['HeadBatchNorm']) > 1e-4
+
+
 @pytest.mark.parametrize('joint', [False, True])
 def test_g_judged_beside_the_reals_when_d_normalises_over_its_batch(joint):
   # A stand-in D whose logit is an image's mean pixel minus the batch's: it depends on the batch.

@@ -90,6 +90,9 @@ def get_config():
   # after D's convolutions: InfoGAN's MNIST networks have one of 1024 in each.
   config.dcgan.generator_dense_widths = ()
   config.dcgan.discriminator_dense_widths = ()
+  # A batch-normalised hidden layer of this width of D's outputs after the first alone, on its
+  # last features: InfoGAN's reference code gives Q one of 128. 0: none.
+  config.dcgan.discriminator_head_width = 0
   config.dcgan.kernel_size = 5
   config.dcgan.negative_slope = 0.3
   # G's own LeakyReLU slope (0: ReLU, as the DCGAN paper's and InfoGAN's generators); None: the

@@ -8,7 +8,9 @@ learns to read them back from the fakes, which G is rewarded for making readable
   the incompressible noise. So whatever samples from a vector of normals (evaluate.py, export,
   the training monitor) draws the continuous codes from their distribution too.
 - D's last layer has 1 + K + C outputs: the real/fake logit, then Q's K categorical logits and
-  Q's C continuous means: Q shares every layer of D but the last.
+  Q's C continuous means: Q shares every layer of D but the last. On the DCGAN backbone,
+  `dcgan.discriminator_head_width` gives Q a hidden layer of its own on D's last features, as
+  InfoGAN's reference code does (128 units).
 - The mutual-information lower bound, on the fakes, in both updates (D's trains its trunk and Q,
   G's trains G): the categorical code's cross-entropy, weighted by
   `infogan.categorical_weight`, and the continuous codes' negative log-likelihood under a

@@ -270,6 +270,9 @@ class Discriminator(nn.Module):
   # Dense hidden layers after the convolutions (InfoGAN's MNIST discriminator has one of 1024),
   # batch-normalised with `batch_norm`; named apart, so that the output layer keeps its name.
   dense_widths: Sequence[int] = ()
+  # A hidden layer of this width of the outputs after the first alone, batch-normalised with
+  # `batch_norm` (InfoGAN's reference code gives Q one of 128 on D's last features); 0: none.
+  head_width: int = 0
 
   @nn.compact
   def __call__(self, x, *, train):
@@ -297,8 +300,15 @@ class Discriminator(nn.Module):
       x = layer(nn.Dense(width, use_bias=not self.batch_norm, kernel_init=self.kernel_init,
                          name=f'HiddenDense_{i}'), x)
       x = activate(normalise(x, f'HiddenBatchNorm_{i}') if self.batch_norm else x)
-    x = layer(nn.Dense(self.outputs, kernel_init=self.kernel_init), x)
-    return x[:, 0] if self.outputs == 1 else x
+    if not self.head_width:
+      x = layer(nn.Dense(self.outputs, kernel_init=self.kernel_init), x)
+      return x[:, 0] if self.outputs == 1 else x
+    first = layer(nn.Dense(1, kernel_init=self.kernel_init), x)
+    head = layer(nn.Dense(self.head_width, use_bias=not self.batch_norm,
+                          kernel_init=self.kernel_init, name='HeadDense'), x)
+    head = activate(normalise(head, 'HeadBatchNorm') if self.batch_norm else head)
+    rest = layer(nn.Dense(self.outputs - 1, kernel_init=self.kernel_init, name='HeadOutput'), head)
+    return jnp.concatenate([first, rest], axis=-1)
 
 
 def discriminator_normalises_batch(config) -> bool:
@@ -330,6 +340,10 @@ def check_section(section):
             and all(isinstance(w, int) and not isinstance(w, bool) and w > 0 for w in widths)):
       raise UsageError(f'dcgan.{field} must be a tuple of positive integers (or () for none), '
                        f'got {widths!r}')
+  head = section['discriminator_head_width']
+  if not (isinstance(head, int) and not isinstance(head, bool) and head >= 0):
+    raise UsageError(f'dcgan.discriminator_head_width must be an integer >= 0 (0 for none), got '
+                     f'{head!r}')
   slope = section['generator_negative_slope']
   if slope is not None and not (is_number(slope) and 0 <= slope < 1):
     raise UsageError(f'dcgan.generator_negative_slope must be None (D\'s negative_slope) or in '
@@ -343,9 +357,14 @@ def build(config, axis_name=None, discriminator_outputs=1):
   kernel_init = kernel_initializer(c.init_stddev)
   generator_slope = (c.negative_slope if c.generator_negative_slope is None
                      else c.generator_negative_slope)
+  if c.discriminator_head_width and discriminator_outputs < 2:
+    raise UsageError(f'dcgan.discriminator_head_width={c.discriminator_head_width} needs a '
+                     f'discriminator with outputs beside its first (InfoGAN\'s Q); '
+                     f'{config.model}\'s has {discriminator_outputs}')
   return (Generator(c.generator_features, c.kernel_size, generator_slope, axis_name,
                     c.transposed_conv, kernel_init, tuple(c.generator_dense_widths)),
           Discriminator(c.discriminator_features, c.kernel_size, c.negative_slope, c.dropout_rate,
                         discriminator_outputs, c.conv_input_grad, config.spectral_norm,
                         c.discriminator_batch_norm, axis_name, kernel_init,
-                        c.discriminator_batch_norm_halves, tuple(c.discriminator_dense_widths)))
+                        c.discriminator_batch_norm_halves, tuple(c.discriminator_dense_widths),
+                        c.discriminator_head_width))
