@@ -100,3 +100,9 @@ def test_a_study_stopped_part_way_has_the_table_of_its_finished_variants(study):
   readme = (stopped / 'README.md').read_text()
   assert '| first |' in readme and 'too big' not in readme
   assert (stopped / 'fd_vs_seconds.png').stat().st_size > 0
+
+
+def test_the_study_figure_tells_thirty_variants_apart():
+  from gans.run import pictures
+  styles = [tuple(pictures.line_style(i).values()) for i in range(30)]
+  assert len(set(styles)) == 30

@@ -173,17 +173,28 @@ def save_metric_curve(rows, keys, label, path):
   plt.close(fig)
 
 
+LINE_STYLES = (('-', 'o'), ('--', 's'), (':', '^'))
+
+
+def line_style(index):
+  """The colour, line style and marker of line `index`: the ten colours of matplotlib's cycle,
+  then again with the next style, so that a study of more than ten variants tells them apart."""
+  colours = plt.rcParams['axes.prop_cycle'].by_key()['color']
+  linestyle, marker = LINE_STYLES[(index // len(colours)) % len(LINE_STYLES)]
+  return {'color': colours[index % len(colours)], 'linestyle': linestyle, 'marker': marker}
+
+
 def save_labelled_curves(curves, xlabel, ylabel, path):
   """One line per label of `curves` {label: (xs, ys)}, on a log y axis (distances that fall by
-  orders of magnitude), with a legend."""
-  fig, ax = plt.subplots(figsize=(7, 4.5))
-  for label, (xs, ys) in curves.items():
-    ax.plot(xs, ys, marker='o', label=label)
+  orders of magnitude), with the legend beside the axes."""
+  fig, ax = plt.subplots(figsize=(10, 4.5))
+  for index, (label, (xs, ys)) in enumerate(curves.items()):
+    ax.plot(xs, ys, label=label, **line_style(index))
   ax.set_xlabel(xlabel)
   ax.set_ylabel(ylabel)
   ax.set_yscale('log')
   ax.grid(alpha=0.3)
-  ax.legend()
+  ax.legend(loc='center left', bbox_to_anchor=(1.01, 0.5), fontsize='small')
   fig.tight_layout()
   fig.savefig(path, dpi=100)
   plt.close(fig)
