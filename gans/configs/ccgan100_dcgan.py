@@ -10,7 +10,10 @@ the fast DCGAN's recipe (dcgan_fast.py) in place of the MLP backbone:
   batch, which D sees on its own, by its two halves;
 - Adam 2e-4, b1 0.5, batch 64, an EMA of G with decay 0.999 and a warm-up.
 evaluate.py scores D as a classifier beside the same network (without its batch norm) trained
-on the 100 labelled images alone.
+on the 100 labelled images alone: at epoch 10, 0.9562 against 0.7490 test accuracy
+(results/ccgan100_dcgan_mnist; on the TensorFlow tutorial's D with dropout: 0.8111 against
+0.7464; the MLP backbone's 25-epoch run made by the first release of this code: 0.6603 against
+0.7714).
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/ccgan100_dcgan.py:fashion_mnist`."""
