@@ -13,7 +13,8 @@ infogan/models/regularized_gan.py, network_type "mnist"):
   alone: here D's joint batch is normalised by halves (`dcgan.discriminator_batch_norm_halves`;
   normalised together, this D stalled in results/dcgan_study).
 - Q is D's last layer, on D's 1024 features (the reference puts one more dense layer of 128
-  under Q alone: `--config.dcgan.discriminator_head_width=128`). Kernels from N(0, 0.02), as in the DCGAN recipes of this code.
+  under Q alone: `--config.dcgan.discriminator_head_width=128`). Kernels from N(0, 0.02), as
+  in the DCGAN recipes of this code.
 10 epochs at batch 128 are 4,680 steps; the reference trained 5,000. At 10 epochs the code matches
 the classes with accuracy 0.880 (results/infogan_dcgan_mnist; the MLP InfoGAN: 0.571).
 
