@@ -4,7 +4,7 @@ results/ccgan100_dcgan_mnist.
 Denton et al. (2016) in-paint with convolutional networks; ccgan100.py, the MLP version, gives
 the rest (100 labelled images, the 12-pixel hole, 32 labelled images per step). What changes,
 the fast DCGAN's recipe (dcgan_fast.py) in place of the MLP backbone:
-- the InfoGAN paper's MNIST networks (`dcgan_fast.set_fast_networks`), D with K = 10 class
+- the InfoGAN paper's MNIST networks (`dcgan_fast.use_fast_recipe`), D with K = 10 class
   logits; G's dense layer of 1024 takes [z, context, mask] as its input;
 - D's batch norm by halves normalises the real and the in-painted images apart, and the labelled
   batch, which D sees on its own, by its two halves;
@@ -23,8 +23,5 @@ from gans.configs import ccgan100, dcgan_fast
 def get_config(dataset='mnist'):
   config = ccgan100.get_config(dataset)
   config.conditional.backbone = 'dcgan'
-  dcgan_fast.set_fast_networks(config.dcgan)
-  fast = dcgan_fast.get_config(dataset)
-  for field in ('batch_size', 'learning_rate', 'ema_decay', 'ema_warmup', 'num_epochs'):
-    config[field] = fast[field]
+  dcgan_fast.use_fast_recipe(config, dataset)
   return config

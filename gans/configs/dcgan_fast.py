@@ -31,6 +31,20 @@ def get_config(dataset='mnist'):
   return config
 
 
+TRAINING_FIELDS = ('batch_size', 'learning_rate', 'ema_decay', 'ema_warmup', 'num_epochs')
+EVALUATION_FIELDS = ('eval_every_steps', 'eval_num_samples')
+
+
+def use_fast_recipe(config, dataset, fields=TRAINING_FIELDS):
+  """Puts the fast DCGAN's networks and the named fields of its config (by default its
+  optimiser, batch, EMA and length) into another family's config, so that a family on this
+  backbone (acgan_dcgan.py, ccgan100_dcgan.py) trains by the recipe the study found."""
+  set_fast_networks(config.dcgan)
+  fast = get_config(dataset)
+  for field in fields:
+    config[field] = fast[field]
+
+
 def set_fast_networks(section):
   """The fast DCGAN's networks in a config's dcgan section: those the other families on this
   backbone train with (infogan_dcgan.py, sngan.py, acgan_dcgan.py)."""
