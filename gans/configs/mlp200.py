@@ -6,8 +6,8 @@ trained for the 200 epochs at which that reference reports D(x) 0.54 and D(G(z))
 metrics.jsonl gives the same two figures on this code. The EMA of G (decay 0.999, a horizon of
 about 1,000 of the run's 93,600 steps) changes no update, so G and D are trained as in that
 reference; the average is scored beside G (eval_ema.json): at epoch 200 its Fréchet distance is
-15.8 against G's 22.5. The Fréchet distance of 2,000 samples every 20 epochs goes to metrics.jsonl, to
-show where the long run stops improving.
+15.8 against G's 22.5. The Fréchet distance of 2,000 samples every 20 epochs goes to
+metrics.jsonl, to show where the long run stops improving.
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/mlp200.py:fashion_mnist`.
