@@ -28,12 +28,15 @@ def study(tmp_path_factory):
   write_mnist_like(os.path.join(data, 'mnist'), num_train=256, num_test=128)
   classifiers = train_evaluator(data, str(root / 'classifiers'))
   (root / 'tiny.py').write_text(TINY)
+  (root / 'infogan.py').write_text(TINY.replace("'mlp', dataset", "'infogan', dataset").replace(
+      '  return config', '  config.infogan.continuous = 1\n  return config'))
   env = dict(os.environ, GANS_DATA_DIR=data, GANS_CLASSIFIER_DIR=classifiers)
 
-  def sweep(*variants, seeds='0,1', output='out'):
+  def sweep(*variants, seeds='0,1', output='out', config='tiny.py', eval_every=2):
     return subprocess.run(
-        [sys.executable, '-m', 'gans.tools.sweep', f'--config={root / "tiny.py"}',
-         f'--output_dir={root / output}', f'--seeds={seeds}', '--steps=4', '--eval_every=2',
+        [sys.executable, '-m', 'gans.tools.sweep', f'--config={root / config}',
+         f'--output_dir={root / output}', f'--seeds={seeds}', '--steps=4',
+         f'--eval_every={eval_every}',
          '--eval_num_samples=100', '--num_samples=100',
          *[f'--variant={v}' for v in variants]],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -100,6 +103,26 @@ def test_a_study_stopped_part_way_has_the_table_of_its_finished_variants(study):
   readme = (stopped / 'README.md').read_text()
   assert '| first |' in readme and 'too big' not in readme
   assert (stopped / 'fd_vs_seconds.png').stat().st_size > 0
+
+
+def test_a_family_report_goes_into_each_cell_and_the_table(study):
+  """An InfoGAN study records its code accuracy per seed, as evaluate.py's report computes it,
+  writes the report's figure per cell and adds the report's columns to the table."""
+  out, sweep = study
+  result = sweep('two codes, base', output='codes', config='infogan.py', eval_every=0)
+  assert result.returncode == 0, result.stderr
+  made = cells(out.parent / 'codes')
+  for cell in made:
+    report = cell['report']
+    assert report['model'] == 'infogan' and report['num_samples'] == 100
+    assert 0 < report['chance_accuracy'] <= report['code_accuracy'] <= 1
+    assert (out.parent / 'codes' / 'figures' / f'two-codes-base-seed{cell["seed"]}' /
+            'infogan_codes.png').stat().st_size > 0
+  accuracies = sorted(cell['report']['code_accuracy'] for cell in made)
+  readme = (out.parent / 'codes' / 'README.md').read_text()
+  assert '| code accuracy ↑ | chance |' in readme
+  median = (accuracies[0] + accuracies[1]) / 2
+  assert f'{median:.4f} [{accuracies[0]:.4f}, {accuracies[1]:.4f}]' in readme
 
 
 def test_the_study_figure_tells_thirty_variants_apart():

@@ -230,14 +230,22 @@ def earlier_lines(pages):
           + ', '.join(f'[{p}]({p})' for p in pages) + '.', ''] if pages else []
 
 
-def field_cell(report, path, digits) -> str:
-  """The report's field at the dotted `path`, to `digits` decimals (None: as it is); '–' where
-  the report has no such field."""
+def field(report, path):
+  """The report's field at the dotted `path` (a report_table column's), None where it has none."""
   value = report
   for key in path.split('.'):
     if not isinstance(value, dict) or key not in value:
-      return '–'
+      return None
     value = value[key]
+  return value
+
+
+def field_cell(report, path, digits) -> str:
+  """The report's field at the dotted `path`, to `digits` decimals (None: as it is); '–' where
+  the report has no such field."""
+  value = field(report, path)
+  if value is None:
+    return '–'
   return str(value) if digits is None else cell(value, digits)
 
 

@@ -11,14 +11,17 @@ appends one JSON line to OUTPUT_DIR/cells.jsonl: its overrides, steps, the popul
 seconds (compilation and evaluations left out) and size, the Fréchet distance of
 --eval_num_samples samples every --eval_every steps against those seconds, and the Fréchet
 distance, KID, precision and recall of --num_samples samples of G and of its EMA beside the real
-reference's. A rerun skips finished cells; a cell of the same name made with other settings is
-refused. After every variant trained, and at the end, OUTPUT_DIR/README.md gets one row per
-variant (median over the seeds, [min, max]) and OUTPUT_DIR/fd_vs_seconds.png one curve per
-variant (the median over the seeds).
+reference's; for a family with a report of its own (InfoGAN's code accuracy, E-cGAN's
+reconstruction), that report of G on as many samples, its figures in
+OUTPUT_DIR/figures/VARIANT-seedSEED. A rerun skips finished cells; a cell of the same name made
+with other settings is refused. After every variant trained, and at the end, OUTPUT_DIR/README.md
+gets one row per variant (median over the seeds, [min, max]), the family report's table columns
+among them, and OUTPUT_DIR/fd_vs_seconds.png one curve per variant (the median over the seeds).
 """
 import ast
 import json
 import os
+import re
 import statistics
 
 from absl import flags
@@ -27,10 +30,11 @@ from ml_collections import config_flags
 from gans.core import families
 from gans.core import state as state_lib
 from gans.core.errors import UsageError
-from gans.evaluation import sampling, scoring
+from gans.evaluation import classifier, reports, sampling, scoring
 from gans.run import config as config_lib
 from gans.run import pictures, runs, startup
 from gans.tools import cli
+from gans.tools import report as report_tool
 from gans.training import population
 
 FLAGS = flags.FLAGS
@@ -106,6 +110,23 @@ def generator_samples(family, networks, states, index, num_samples, use_ema):
   return images, labels if family.label_model else None
 
 
+def figures_dir(output_dir, name, seed):
+  """The folder of a cell's report figures: the variant's name with anything but letters,
+  digits and dots made a dash."""
+  slug = re.sub(r'[^A-Za-z0-9.]+', '-', name).strip('-')
+  return os.path.join(output_dir, 'figures', f'{slug}-seed{seed}')
+
+
+def family_report(config, family, networks, state, output_dir):
+  """The family's own report of G (evaluate.py's, on --num_samples samples from seed 0), its
+  figures written to `output_dir`."""
+  os.makedirs(output_dir, exist_ok=True)
+  evaluator = classifier.get_evaluator(config.dataset, config.data_dir, config.classifier_dir)
+  context = reports.ReportContext(config, family, networks, state, evaluator, FLAGS.num_samples,
+                                  0, output_dir)
+  return family.report(networks, state, context)
+
+
 def run_variant(base, name, overrides, seeds, output_dir):
   """Trains the variant's seeds as one population and appends their cells; returns them."""
   config = variant_config(base, overrides)
@@ -145,6 +166,9 @@ def run_variant(base, name, overrides, seeds, output_dir):
                                    config.classifier_dir)
       cell[key] = {k: report['samples'][k] for k in SCORES}
       cell['real'] = {k: report['real'][k] for k in SCORES}
+    if family.report_stem:
+      cell['report'] = family_report(config, family, networks, population.member(states, index),
+                                     figures_dir(output_dir, name, seed))
     with open(os.path.join(output_dir, 'cells.jsonl'), 'a') as f:
       f.write(json.dumps(cell) + '\n')
     cells.append(cell)
@@ -158,9 +182,20 @@ def _with_samples(config):
   return config
 
 
-def spread(values):
+def spread(values, form='.3g'):
   """'median [min, max]' of the seeds' values."""
-  return f'{statistics.median(values):.3g} [{min(values):.3g}, {max(values):.3g}]'
+  return (f'{statistics.median(values):{form}} [{min(values):{form}}, '
+          f'{max(values):{form}}]')
+
+
+def report_columns(cells):
+  """(label, dotted field, decimals) of the numeric columns of the family report's table, for
+  cells that carry a family report; none for others."""
+  reported = [cell for cell in cells if cell.get('report')]
+  if not reported:
+    return []
+  spec = families.family_class(reported[0]['report']['model']).report_table
+  return [column for column in spec['columns'] if column[2] is not None] if spec else []
 
 
 def write_readme(cells, output_dir):
@@ -168,6 +203,8 @@ def write_readme(cells, output_dir):
   header = ['variant', 'overrides', 'seeds', 'steps', 'training s (population)']
   for key in ('g', 'ema'):
     header += [f'{"EMA " if key == "ema" else ""}{s.replace("_", " ")}' for s in SCORES]
+  extra = report_columns(cells)
+  header += [label for label, _, _ in extra]
   lines = ['# Recipe study', '',
            'Each row: one variant, median over its seeds [min, max]; G and its EMA scored on the '
            'same number of samples, beside the real reference (last row). Seconds: the '
@@ -181,10 +218,13 @@ def write_readme(cells, output_dir):
            spread([cell['population_seconds'] for cell in ours])]
     for key in ('g', 'ema'):
       row += [spread([cell[key][s] for cell in ours]) if ours[0][key] else '–' for s in SCORES]
+    for _, path, digits in extra:
+      values = [report_tool.field(cell.get('report') or {}, path) for cell in ours]
+      row.append('–' if None in values else spread(values, f'.{digits}f'))
     lines.append('| ' + ' | '.join(row) + ' |')
   real = cells[0]['real']
   lines.append('| real reference | | | | | ' + ' | '.join(f'{real[s]:.3g}' for s in SCORES)
-               + ' |' + ' |' * len(SCORES))
+               + ' |' + ' |' * (len(SCORES) + len(extra)))
   lines += ['', '![Fréchet distance against training seconds](fd_vs_seconds.png)', '']
   with open(os.path.join(output_dir, 'README.md'), 'w') as f:
     f.write('\n'.join(lines))
