@@ -74,7 +74,8 @@ def test_tfds_path_is_used_without_local_files(name, tmp_path, monkeypatch):
   with tfds.testing.mock_data(num_examples=12):
     images, labels = datasets.load_split(name, 'train')
   assert images.shape == (12, 28, 28, 1) and images.dtype == np.uint8
-  assert labels.shape == (12,) and 0 <= labels.min() and labels.max() < data.DATASETS[name].num_classes
+  assert labels.shape == (12,)
+  assert 0 <= labels.min() and labels.max() < data.DATASETS[name].num_classes
 
 
 def test_offline_without_files_fails_fast_naming_both_sources(tmp_path, monkeypatch):

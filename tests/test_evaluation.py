@@ -45,7 +45,8 @@ def test_images_are_accepted_in_every_documented_form():
 
 
 @pytest.mark.parametrize('images, message', [
-    (np.zeros((4, 32, 32), np.uint8), r'shape \(N, 28, 28\) or \(N, 28, 28, 1\), got \(4, 32, 32\)'),
+    (np.zeros((4, 32, 32), np.uint8),
+     r'shape \(N, 28, 28\) or \(N, 28, 28, 1\), got \(4, 32, 32\)'),
     (np.zeros((4, 28, 28), np.int32), 'uint8 or float, got dtype int32'),
     (np.full((4, 28, 28), np.nan), 'NaN or Inf'),
     (np.full((4, 28, 28), 255.0), r'\[-1, 1\] or \[0, 1\], got \[255, 255\]'),

@@ -303,9 +303,9 @@ def test_bad_input_raises_value_error(call, message):
 
 
 def test_benchmark_prints_one_json_line_with_every_part():
-  result = subprocess.run([sys.executable, '-m', 'gans.tools.benchmark_metrics', '--num_samples=200',
-                           '--num_train=300', '--repeats=1'], capture_output=True, text=True,
-                          timeout=120, cwd=REPO)
+  result = subprocess.run([sys.executable, '-m', 'gans.tools.benchmark_metrics',
+                           '--num_samples=200', '--num_train=300', '--repeats=1'],
+                          capture_output=True, text=True, timeout=120, cwd=REPO)
   assert result.returncode == 0, result.stderr
   figures = json.loads(result.stdout.strip().splitlines()[-1])
   assert {'classifier_predict', 'frechet_distance', 'memorisation_nearest_train'} <= set(figures)

@@ -21,7 +21,8 @@ def test_baseline_architectures_have_exact_parameter_counts(name, g_params, g_st
   config = default.get_config()
   config.model = name
   generator, discriminator = families.build(config).networks()[:2]
-  g_vars = jax.eval_shape(lambda: generator.init(jax.random.key(0), jnp.zeros((1, 100)), train=False))
+  g_vars = jax.eval_shape(
+      lambda: generator.init(jax.random.key(0), jnp.zeros((1, 100)), train=False))
   d_vars = jax.eval_shape(
       lambda: discriminator.init(jax.random.key(0), jnp.zeros((1, 28, 28, 1)), train=False))
   assert count(g_vars['params']) == g_params
@@ -41,7 +42,8 @@ def test_dcgan_dense_widths_build_infogans_mnist_networks_around_unchanged_names
   config.dcgan.generator_dense_widths = (1024,)
   config.dcgan.discriminator_dense_widths = (1024,)
   generator, discriminator = families.build(config).networks()[:2]
-  g_vars = jax.eval_shape(lambda: generator.init(jax.random.key(0), jnp.zeros((1, 100)), train=False))
+  g_vars = jax.eval_shape(
+      lambda: generator.init(jax.random.key(0), jnp.zeros((1, 100)), train=False))
   d_vars = jax.eval_shape(
       lambda: discriminator.init(jax.random.key(0), jnp.zeros((2, 28, 28, 1)), train=False))
   g_params = 100 * 1024 + 2 * 1024 + 1024 * 7 * 7 * 128 + 2 * 7 * 7 * 128 + 4 * 4 * 128 * 64 \

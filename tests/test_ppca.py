@@ -1,4 +1,5 @@
-"""Probabilistic PCA against an independent numpy computation, its sampler, and train.py --model ppca."""
+"""Probabilistic PCA against an independent numpy computation, its sampler, and train.py --model
+ppca."""
 import json
 import os
 

@@ -136,7 +136,8 @@ def test_a_workdir_of_another_run_is_refused_untouched(tmp_path, data_dir, field
   config[field] = value
   with pytest.raises(UsageError, match=f'{field}='):
     loop.train(config, workdir)
-  assert (sorted(os.listdir(workdir)), open(os.path.join(workdir, 'metrics.jsonl')).read()) == before
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    assert (sorted(os.listdir(workdir)), f.read()) == before
 
 
 def test_architecture_change_is_refused(tmp_path, data_dir):

@@ -18,7 +18,8 @@ def image_grid(images: np.ndarray, columns: int = 8, pad: int = 2) -> np.ndarray
   grid = np.zeros((rows * (h + pad) + pad, columns * (w + pad) + pad), np.uint8)
   for i, img in enumerate(images):
     r, c = divmod(i, columns)
-    grid[pad + r * (h + pad):pad + r * (h + pad) + h, pad + c * (w + pad):pad + c * (w + pad) + w] = img
+    top, left = pad + r * (h + pad), pad + c * (w + pad)
+    grid[top:top + h, left:left + w] = img
   return grid
 
 
@@ -215,6 +216,6 @@ class Grid:
   def save(self, sample, workdir, step, steps_per_epoch) -> str:
     """Writes samples/step_XXXXXXX.png; returns its path."""
     path = os.path.join(workdir, 'samples', f'step_{step:07d}.png')
-    save_grid(self.images_of(sample), path, title=f'epoch {step / steps_per_epoch:.2f}, step {step}',
-              columns=self.columns)
+    save_grid(self.images_of(sample), path,
+              title=f'epoch {step / steps_per_epoch:.2f}, step {step}', columns=self.columns)
     return path

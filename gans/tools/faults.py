@@ -51,7 +51,8 @@ def run_to_end(workdir, data_dir, seed):
 
 
 def checkpoint_in_flight(workdir) -> bool:
-  return bool(glob.glob(os.path.join(checkpoints.checkpoint_dir(workdir), '*.orbax-checkpoint-tmp*')))
+  pattern = os.path.join(checkpoints.checkpoint_dir(workdir), '*.orbax-checkpoint-tmp*')
+  return bool(glob.glob(pattern))
 
 
 def kill_once(workdir, data_dir, seed, during_write, max_delay, rng) -> bool:

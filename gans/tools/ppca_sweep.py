@@ -124,8 +124,9 @@ def markdown(result) -> str:
     lines.append(f'| {r["components"]} | {r["variant"]} | {r["test_log_likelihood"]:.1f} | '
                  f'{r["classifier_score"]:.3f} | {r["frechet_distance"]:.2f} | {accuracy} | '
                  f'{r["fit_seconds"]:.1f} |')
-  lines.append(f'| real | {result["num_samples"]} train images | – | {real["classifier_score"]:.3f} '
-               f'| {real["frechet_distance"]:.2f} | {real["conditional_accuracy"]:.4f} | – |')
+  lines.append(f'| real | {result["num_samples"]} train images | – | '
+               f'{real["classifier_score"]:.3f} | {real["frechet_distance"]:.2f} | '
+               f'{real["conditional_accuracy"]:.4f} | – |')
   return '\n'.join(lines) + '\n'
 
 

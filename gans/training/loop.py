@@ -170,7 +170,8 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
                       _next_multiple(step, config.checkpoint_every_steps) - step)
           profile.before(step)
           state, compile_seconds = steps.call(state, train_data, order, step_keys, step, count)
-          step, steps_timed, excluded = step + count, steps_timed + count, excluded + compile_seconds
+          step, steps_timed = step + count, steps_timed + count
+          excluded += compile_seconds
           profile.after(step, state)
           checkpoint_due = step % config.checkpoint_every_steps == 0 or step == total_steps
           stopping = stop.should_stop(step)
@@ -195,8 +196,8 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
         epoch_seconds.append((seconds, steps_timed))
         log.add_epoch(epoch + 1, step, seconds, steps_timed, spe)
         last = steps.last
-        logging.info('epoch %d (step %d): %.2f s of train steps for %d steps (the Fréchet checks and '
-                     'compilation left out) = %.2f s per epoch; d_loss %.4f, g_loss %.4f, D(x) '
+        logging.info('epoch %d (step %d): %.2f s of train steps for %d steps (the Fréchet checks '
+                     'and compilation left out) = %.2f s per epoch; d_loss %.4f, g_loss %.4f, D(x) '
                      '%.3f, D(G(z)) %.3f', epoch + 1, step, seconds, steps_timed,
                      seconds / steps_timed * spe, last['d_loss'], last['g_loss'], last['d_real'],
                      last['d_fake'])

@@ -1,4 +1,5 @@
-"""DCGAN of the TensorFlow tutorial (Radford et al. 2015 for 28x28): BatchNorm generator, conv critic."""
+"""DCGAN of the TensorFlow tutorial (Radford et al. 2015 for 28x28): BatchNorm generator, conv
+critic."""
 import functools
 from typing import Callable, Optional, Sequence
 
@@ -78,7 +79,8 @@ class SubpixelConvTranspose(nn.Module):
   def __call__(self, x):
     kernel = self.param('kernel', self.kernel_init,
                         tuple(self.kernel_size) + (x.shape[-1], self.features))
-    # lax.conv_transpose's left padding for 'SAME' (jax._src.lax.convolution._conv_transpose_padding).
+    # lax.conv_transpose's left padding for 'SAME'
+    # (jax._src.lax.convolution._conv_transpose_padding).
     pads = [size - 1 if stride > size - 1 else (size + stride - 1) // 2
             for size, stride in zip(self.kernel_size, self.strides)]
     out_shape = [n * stride for n, stride in zip(x.shape[1:3], self.strides)]

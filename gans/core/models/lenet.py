@@ -1,4 +1,5 @@
-"""LeNet-style evaluator classifier: the yardstick of every metric (features = penultimate layer)."""
+"""LeNet-style evaluator classifier: the yardstick of every metric (features = penultimate
+layer)."""
 from typing import Callable, Sequence
 
 import flax.linen as nn
