@@ -89,6 +89,10 @@ def test_a_variant_name_made_with_other_settings_is_refused(study):
   bad = sweep('fast;learning_rate=1e-3', 'typo;no_such_field=1', seeds='5')
   assert bad.returncode == 2
   assert "error: --variant field 'no_such_field': the config has no such field" in bad.stderr
+  inpainting = sweep('fast;learning_rate=1e-3', 'in-painting;model=ccgan', seeds='5')
+  assert inpainting.returncode == 2
+  assert ("error: variant 'in-painting': a ccgan does not sample from noise alone"
+          in inpainting.stderr)
   assert (out / 'cells.jsonl').read_text() == before  # refused before anything trained
 
 

@@ -262,7 +262,11 @@ def main():
   base = FLAGS.config
   for name, overrides in variants:  # every refusal before anything trains
     check_settings(read_cells(path), name, overrides, FLAGS.steps, base.dataset)
-    variant_config(base, overrides)
+    config = variant_config(base, overrides)
+    if not families.build(config).samples_from_noise:
+      raise UsageError(f'variant {name!r}: a {config.model} does not sample from noise alone, '
+                       f'and a study scores samples of G from noise; evaluate its runs with '
+                       f'evaluate.py')
   for name, overrides in variants:
     done = {cell['seed'] for cell in read_cells(path) if cell['variant'] == name}
     pending = [seed for seed in seeds if seed not in done]
