@@ -16,7 +16,9 @@ infogan/models/regularized_gan.py, network_type "mnist"):
   under Q alone: `--config.dcgan.discriminator_head_width=128`). Kernels from N(0, 0.02), as
   in the DCGAN recipes of this code.
 10 epochs at batch 128 are 4,680 steps; the reference trained 5,000. At 10 epochs the code matches
-the classes with accuracy 0.880 (results/infogan_dcgan_mnist; the MLP InfoGAN: 0.571).
+the classes with accuracy 0.880 (results/infogan_dcgan_mnist; the MLP InfoGAN: 0.571), at 20
+epochs (`--config.num_epochs=20`, results/infogan_dcgan20_mnist) 0.8998: of its ten values only
+the two shared by the 4s and the 9s draw a mixture.
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/infogan_dcgan.py:fashion_mnist`.
