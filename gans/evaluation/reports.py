@@ -90,3 +90,13 @@ class ReportContext:
       images = data.to_uint8(images)
     pictures.save_grid(images, os.path.join(self.output_dir, filename), columns=columns,
                        title=title)
+
+
+def family_report(config, family, networks, state, num_samples, seed, output_dir,
+                  classifier_dir=None) -> dict:
+  """`family.report` of the run's state against the dataset's evaluator, its figures written to
+  `output_dir`: what evaluate.py and a recipe study's cells record."""
+  evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
+  context = ReportContext(config, family, networks, state, evaluator, num_samples, seed,
+                          output_dir)
+  return family.report(networks, state, context)

@@ -2,7 +2,7 @@
 from gans.core import data
 from gans.core import state as state_lib
 from gans.core.errors import UsageError
-from gans.evaluation import classifier, reports, sampling, scoring
+from gans.evaluation import reports, sampling, scoring
 from gans.run import runs
 
 
@@ -39,11 +39,9 @@ def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifi
       scoring.write_outputs(report, figures, workdir, stem)
       results[stem] = report
   if family.report_stem:
-    evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
-    context = reports.ReportContext(config, family, networks, state, evaluator, num_samples, seed,
-                                    workdir)
     report = {'checkpoint': {'step': int(state.step)}, 'seed': seed,
-              **family.report(networks, state, context)}
+              **reports.family_report(config, family, networks, state, num_samples, seed,
+                                      workdir, classifier_dir)}
     scoring.write_json(report, workdir, family.report_stem)
     results[family.report_stem] = report
   return results

@@ -30,7 +30,7 @@ from ml_collections import config_flags
 from gans.core import families
 from gans.core import state as state_lib
 from gans.core.errors import UsageError
-from gans.evaluation import classifier, reports, sampling, scoring
+from gans.evaluation import reports, sampling, scoring
 from gans.run import config as config_lib
 from gans.run import pictures, runs, startup
 from gans.tools import cli
@@ -117,16 +117,6 @@ def figures_dir(output_dir, name, seed):
   return os.path.join(output_dir, 'figures', f'{slug}-seed{seed}')
 
 
-def family_report(config, family, networks, state, output_dir):
-  """The family's own report of G (evaluate.py's, on --num_samples samples from seed 0), its
-  figures written to `output_dir`."""
-  os.makedirs(output_dir, exist_ok=True)
-  evaluator = classifier.get_evaluator(config.dataset, config.data_dir, config.classifier_dir)
-  context = reports.ReportContext(config, family, networks, state, evaluator, FLAGS.num_samples,
-                                  0, output_dir)
-  return family.report(networks, state, context)
-
-
 def run_variant(base, name, overrides, seeds, output_dir):
   """Trains the variant's seeds as one population and appends their cells; returns them."""
   config = variant_config(base, overrides)
@@ -166,9 +156,12 @@ def run_variant(base, name, overrides, seeds, output_dir):
                                    config.classifier_dir)
       cell[key] = {k: report['samples'][k] for k in SCORES}
       cell['real'] = {k: report['real'][k] for k in SCORES}
-    if family.report_stem:
-      cell['report'] = family_report(config, family, networks, population.member(states, index),
-                                     figures_dir(output_dir, name, seed))
+    if family.report_stem:  # evaluate.py's report of G, from seed 0
+      figures = figures_dir(output_dir, name, seed)
+      os.makedirs(figures, exist_ok=True)
+      cell['report'] = reports.family_report(config, family, networks,
+                                             population.member(states, index), FLAGS.num_samples,
+                                             0, figures, config.classifier_dir)
     with open(os.path.join(output_dir, 'cells.jsonl'), 'a') as f:
       f.write(json.dumps(cell) + '\n')
     cells.append(cell)
