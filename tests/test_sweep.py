@@ -96,6 +96,18 @@ def test_a_variant_name_made_with_other_settings_is_refused(study):
   assert (out / 'cells.jsonl').read_text() == before  # refused before anything trained
 
 
+def test_the_budget_counts_generator_steps_whatever_n_critic(study):
+  """With n_critic 2, four steps of G are eight of D; the curve is read at G's steps."""
+  out, sweep = study
+  result = sweep('two critics;n_critic=2', seeds='0', output='critics')
+  assert result.returncode == 0, result.stderr
+  [cell] = cells(out.parent / 'critics')
+  assert (cell['steps'], cell['discriminator_steps']) == (4, 8)
+  assert [p['step'] for p in cell['curve']] == [2, 4]
+  assert '| two critics | `n_critic=2` | 0 | 4 | 8 |' in (out.parent / 'critics' /
+                                                          'README.md').read_text()
+
+
 def test_a_study_stopped_part_way_has_the_table_of_its_finished_variants(study):
   out, sweep = study
   # The second variant fails in training (a batch larger than the 256 training images), after

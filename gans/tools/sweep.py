@@ -7,16 +7,18 @@ trained side by side as a population (`gans.training.population`).
 
 A variant is `NAME[;FIELD=VALUE...]`, its fields set on the base config as `--config.FIELD=VALUE`
 would (values read as Python literals, else as strings). Each finished cell (variant, seed)
-appends one JSON line to OUTPUT_DIR/cells.jsonl: its overrides, steps, the population's training
-seconds (compilation and evaluations left out) and size, the Fréchet distance of
---eval_num_samples samples every --eval_every steps against those seconds, and the Fréchet
-distance, KID, precision and recall of --num_samples samples of G and of its EMA beside the real
-reference's; for a family with a report of its own (InfoGAN's code accuracy, E-cGAN's
-reconstruction), that report of G on as many samples, its figures in
-OUTPUT_DIR/figures/VARIANT-seedSEED. A rerun skips finished cells; a cell of the same name made
-with other settings is refused. After every variant trained, and at the end, OUTPUT_DIR/README.md
-gets one row per variant (median over the seeds, [min, max]), the family report's table columns
-among them, and OUTPUT_DIR/fd_vs_seconds.png one curve per variant (the median over the seeds).
+appends one JSON line to OUTPUT_DIR/cells.jsonl: its overrides, its generator and discriminator
+steps (--steps and --eval_every count G's updates, so that a variant with n_critic 5 trains five
+D steps for each and its seconds say what they cost), the population's training seconds
+(compilation and evaluations left out) and size, the Fréchet distance of --eval_num_samples
+samples every --eval_every steps against those seconds, and the Fréchet distance, KID, precision
+and recall of --num_samples samples of G and of its EMA beside the real reference's; for a family
+with a report of its own (InfoGAN's code accuracy, E-cGAN's reconstruction), that report of G on
+as many samples, its figures in OUTPUT_DIR/figures/VARIANT-seedSEED. A rerun skips finished
+cells; a cell of the same name made with other settings is refused. After every variant trained,
+OUTPUT_DIR/README.md gets one row per variant in cells.jsonl (median over the seeds, [min, max]),
+the family report's table columns among them, and OUTPUT_DIR/fd_vs_seconds.png one curve per
+variant (the median over the seeds); so a study may run a seed or a variant per command.
 """
 import ast
 import json
@@ -47,9 +49,10 @@ def define_flags():
   flags.DEFINE_string('output_dir', None, 'Where cells.jsonl, README.md and the figure go.')
   flags.DEFINE_multi_string('variant', [], 'NAME[;FIELD=VALUE...]: overrides of the base config.')
   flags.DEFINE_list('seeds', ['0', '1'], 'Seeds of every variant, trained side by side.')
-  flags.DEFINE_integer('steps', 3000, 'Steps each cell trains.', lower_bound=1)
-  flags.DEFINE_integer('eval_every', 500, 'Steps between the Fréchet distances of the curve '
-                       '(0: only at the end).', lower_bound=0)
+  flags.DEFINE_integer('steps', 3000, 'Generator steps each cell trains (a variant with '
+                       'n_critic k trains k discriminator steps for each).', lower_bound=1)
+  flags.DEFINE_integer('eval_every', 500, 'Generator steps between the Fréchet distances of the '
+                       'curve (0: only at the end).', lower_bound=0)
   flags.DEFINE_integer('eval_num_samples', 2000, 'Samples of each point of the curve.',
                        lower_bound=scoring.MIN_SAMPLES)
   flags.DEFINE_integer('num_samples', 10000, 'Samples of the final scores.',
@@ -126,10 +129,11 @@ def run_variant(base, name, overrides, seeds, output_dir):
                                     runs.monitor_noise(_with_samples(config)))
   sampler = state_lib.make_sampler(networks.generator)
   curves = {seed: [] for seed in seeds}
+  n_critic = config.n_critic  # a step is one update of D; G learns on every n_critic-th
 
   def record(step, states, seconds):
     for index, seed in enumerate(seeds):
-      point = {'step': step, 'seconds': round(seconds, 2)}
+      point = {'step': step // n_critic, 'seconds': round(seconds, 2)}
       for key, use_ema in (('fd', False), ('fd_ema', True)):
         if use_ema and not config.ema_decay:
           continue
@@ -137,13 +141,14 @@ def run_variant(base, name, overrides, seeds, output_dir):
         point[key] = monitor(family, sampler, variables)['eval_fid']
       curves[seed].append(point)
 
-  states, timing = population.train_population(config, seeds, FLAGS.steps,
-                                               every=FLAGS.eval_every or FLAGS.steps,
-                                               at_every=record)
+  states, timing = population.train_population(
+      config, seeds, FLAGS.steps * n_critic, every=(FLAGS.eval_every or FLAGS.steps) * n_critic,
+      at_every=record)
   cells = []
   for index, seed in enumerate(seeds):
     cell = {'variant': name, 'overrides': overrides, 'seed': seed, 'dataset': config.dataset,
-            'steps': FLAGS.steps, 'population_seconds': round(timing['seconds'], 2),
+            'steps': FLAGS.steps, 'discriminator_steps': FLAGS.steps * n_critic,
+            'population_seconds': round(timing['seconds'], 2),
             'members': timing['members'], 'formulation': timing['formulation'],
             'curve': curves[seed]}
     for key, use_ema in (('g', False), ('ema', True)):
@@ -193,7 +198,7 @@ def report_columns(cells):
 
 def write_readme(cells, output_dir):
   variants = list(dict.fromkeys(cell['variant'] for cell in cells))
-  header = ['variant', 'overrides', 'seeds', 'steps', 'training s (population)']
+  header = ['variant', 'overrides', 'seeds', 'G steps', 'D steps', 'training s (population)']
   for key in ('g', 'ema'):
     header += [f'{"EMA " if key == "ema" else ""}{s.replace("_", " ")}' for s in SCORES]
   extra = report_columns(cells)
@@ -208,6 +213,7 @@ def write_readme(cells, output_dir):
     ours = [cell for cell in cells if cell['variant'] == name]
     row = [name, ', '.join(f'`{k}={v}`' for k, v in ours[0]['overrides'].items()) or '(base)',
            ','.join(str(cell['seed']) for cell in ours), str(ours[0]['steps']),
+           str(ours[0].get('discriminator_steps', ours[0]['steps'])),
            spread([cell['population_seconds'] for cell in ours])]
     for key in ('g', 'ema'):
       row += [spread([cell[key][s] for cell in ours]) if ours[0][key] else '–' for s in SCORES]
@@ -216,7 +222,7 @@ def write_readme(cells, output_dir):
       row.append('–' if None in values else spread(values, f'.{digits}f'))
     lines.append('| ' + ' | '.join(row) + ' |')
   real = cells[0]['real']
-  lines.append('| real reference | | | | | ' + ' | '.join(f'{real[s]:.3g}' for s in SCORES)
+  lines.append('| real reference | | | | | | ' + ' | '.join(f'{real[s]:.3g}' for s in SCORES)
                + ' |' + ' |' * (len(SCORES) + len(extra)))
   lines += ['', '![Fréchet distance against training seconds](fd_vs_seconds.png)', '']
   with open(os.path.join(output_dir, 'README.md'), 'w') as f:
@@ -231,11 +237,6 @@ def write_readme(cells, output_dir):
   pictures.save_labelled_curves(curves, 'training seconds (population)',
                                 'Fréchet distance (EMA where kept)',
                                 os.path.join(output_dir, 'fd_vs_seconds.png'))
-
-
-def _study_cells(path, names):
-  """The cells of cells.jsonl whose variant is one of this command's `names`."""
-  return [cell for cell in read_cells(path) if cell['variant'] in names]
 
 
 def main():
@@ -265,9 +266,10 @@ def main():
     pending = [seed for seed in seeds if seed not in done]
     if pending:
       run_variant(base, name, overrides, pending, FLAGS.output_dir)
-      # The table after every variant, so a study stopped part way has its finished rows.
-      write_readme(_study_cells(path, names), FLAGS.output_dir)
-  cells = _study_cells(path, names)
+      # The table of every cell in cells.jsonl after every variant, so that a study stopped part
+      # way, or run a seed or a variant per command, has all its finished rows.
+      write_readme(read_cells(path), FLAGS.output_dir)
+  cells = read_cells(path)
   write_readme(cells, FLAGS.output_dir)
   print(f'{len(cells)} cells in {path}; the table in {os.path.join(FLAGS.output_dir, "README.md")}')
 
