@@ -159,3 +159,54 @@ def test_quality_lines_give_the_ema_its_own_sentence_where_its_curve_was_recorde
       'curve of fid.png): within 10 × real (10.0) at step 15 (epoch 1.50, 35 s of training); '
       'within 4 × real (4.0) at step 15 (epoch 1.50, 35 s of training); lowest 3.0 at epoch '
       '1.50.']
+
+
+def fake_run(results, name, dataset, scores, ema_scores=None, extra=''):
+  """A collected run of an MLP GAN as the report tool reads it back: run.json, command.txt and
+  eval.json (eval_ema.json with `ema_scores`), each score dict {'frechet_distance': ...}."""
+  folder = results / name
+  folder.mkdir(parents=True)
+  config = {'model': 'mlp', 'dataset': dataset, 'loss': 'non_saturating', 'num_epochs': 30}
+  (folder / 'run.json').write_text(json.dumps(
+      {'epochs': 30, 'fit': None, 'config': config, 'seconds_per_epoch': 1.0, 'note': ''}))
+  (folder / 'command.txt').write_text(
+      f'# train\npython train.py --config=gans/configs/mlp.py:{dataset}{extra} '
+      f'--workdir=workdirs/{name}\npython evaluate.py --workdir=workdirs/{name}\n')
+  real = {'frechet_distance': 1.7, 'kid': 0.5, 'precision': 0.86, 'recall': 0.87}
+  for filename, fd in (('eval.json', scores), ('eval_ema.json', ema_scores)):
+    if fd is not None:
+      samples = {'frechet_distance': fd, 'kid': fd / 2, 'precision': 0.8, 'recall': 0.7}
+      (folder / filename).write_text(json.dumps(
+          {'num_samples': 100, 'samples': samples, 'real': real,
+           'classifier': {'test_accuracy': 0.99}}))
+
+
+def test_report_writes_the_readme_table_of_each_datasets_best_runs_between_its_markers(tmp_path):
+  results = tmp_path / 'results'
+  fake_run(results, 'mlp_mnist', 'mnist', 30.0)
+  fake_run(results, 'mlp200_mnist', 'mnist', 20.0, ema_scores=10.0,
+           extra=' --config.num_epochs=200')
+  readme = tmp_path / 'README.md'
+  readme.write_text('# Title\n\n<!-- results:begin -->\nold\n<!-- results:end -->\n\nAfter.\n')
+  command = ['-m', 'gans.tools.report', '--machine=a test', f'--out={results}', '--readme_only']
+  out = run(*command)
+  assert out.returncode == 0, out.stderr
+  text = readme.read_text()
+  table = text.split('<!-- results:begin -->\n')[1].split('\n<!-- results:end -->')[0]
+  assert table.splitlines() == [
+      '| dataset | run | model | FD ↓ | KID ↓ | precision ↑ | recall ↑ | train arguments |',
+      '|---|---|---|---|---|---|---|---|',
+      '| MNIST | [mlp200_mnist](results/README.md#mlp200_mnist) | MLP GAN (EMA of G) | 10.00 | '
+      '5.000 | 0.800 | 0.700 | `--config=gans/configs/mlp.py:mnist --config.num_epochs=200` |',
+      '| MNIST | [mlp_mnist](results/README.md#mlp_mnist) | MLP GAN | 30.00 | 15.000 | 0.800 | '
+      '0.700 | `--config=gans/configs/mlp.py:mnist` |',
+      '| MNIST | real train images (reference) | | 1.70 | 0.500 | 0.860 | 0.870 | |']
+  assert text.startswith('# Title\n\n') and text.endswith('\n\nAfter.\n')
+  assert run(*command).returncode == 0
+  assert readme.read_text() == text  # a rerun changes nothing
+  readme.write_text('# No markers\n')
+  out = run(*command)
+  assert out.returncode == 2
+  assert error_lines(out.stderr) == [f"error: --readme '{readme}' must hold "
+                                     '<!-- results:begin --> and then <!-- results:end -->, once '
+                                     'each']

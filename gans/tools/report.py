@@ -1,8 +1,8 @@
 """Builds results/README.md, results/REPORT.md and results/<run>/ from finished workdirs and
-experiments; nothing here is typed in.
+experiments, and the results table of the top-level README; nothing here is typed in.
 
   python -m gans.tools.report --machine="2-core CPU" [--workdirs=W1,W2,...] [--sweep=DIR]
-      [--augmentation=DIR] [--earlier=PAGE] [--out=results] [--readme_only]
+      [--augmentation=DIR] [--earlier=PAGE] [--out=results] [--readme_only] [--readme=README.md]
 
 Each workdir must hold a finished train.py run, the `eval.json` of `evaluate.py --workdir` (and
 `eval_ema.json` where the run kept an EMA of G), and `command.txt` with the commands that made
@@ -12,17 +12,20 @@ of the run that is not in those files (its config, epochs, seconds per epoch, no
 are built from every results/<run>/ holding a run.json, so runs collected earlier stay on them
 after their workdirs are gone, and a run collected again replaces its folder. Both pages write
 one table of every metric beside its real reference, with the median seconds per epoch over the
-run's epochs.
+run's epochs. The top-level README's table, between its marker comments, lists each dataset's
+best runs, so that the figures a reader meets first are rebuilt with the pages, never retyped.
 """
 import glob
 import json
 import os
+import shlex
 import shutil
 
 import numpy as np
 from absl import flags
 
 from gans.core import families
+from gans.core.errors import UsageError
 from gans.run import checkpoints
 from gans.tools import cli
 
@@ -432,6 +435,76 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
     f.write('\n'.join(lines))
 
 
+README_MARKERS = ('<!-- results:begin -->', '<!-- results:end -->')
+README_BEST = 3  # runs per dataset in the top-level README's table
+
+
+def best_version(run):
+  """(label, evaluation) of whichever of the run's generator and its EMA scores the lower Fréchet
+  distance: the version a reader would sample."""
+  return min(scored_versions(run), key=lambda version: version[1]['samples']['frechet_distance'])
+
+
+def train_arguments(commands) -> str:
+  """The arguments of the run's train command less its --workdir: the config and what it
+  overrides, which is what a reader needs to train the same run."""
+  lines = commands.replace('\\\n', ' ').splitlines()
+  line = next((text for text in lines if text.startswith('python train.py')), None)
+  if line is None:
+    return '–'
+  return ' '.join(arg for arg in shlex.split(line)[2:] if not arg.startswith('--workdir'))
+
+
+def best_runs_table(runs, link_prefix, best=README_BEST) -> list:
+  """The lines of a table of each dataset's `best` runs by the Fréchet distance of G or its EMA
+  (whichever is lower), each beside its train arguments, then the dataset's real reference. A
+  generator trained unchanged inside another run (an E-cGAN's cGAN) scores the same as that run
+  and is listed once."""
+  lines = ['| dataset | run | model | FD ↓ | KID ↓ | precision ↑ | recall ↑ | train arguments |',
+           '|' + '---|' * 8]
+  for dataset, title in DATASET_TITLES.items():
+    scored, seen = [], set()
+    for run in runs:
+      if run['config']['dataset'] != dataset or 'samples' not in run['report']:
+        continue
+      version, report = best_version(run)
+      scores = json.dumps(report['samples'], sort_keys=True)
+      if scores not in seen:
+        seen.add(scores)
+        scored.append((report['samples']['frechet_distance'], run, version, report))
+    scored.sort(key=lambda entry: entry[0])
+    for _, run, version, report in scored[:best]:
+      samples = report['samples']
+      lines.append(f'| {title} | [{run["name"]}]({link_prefix}README.md#{run["name"]}) | '
+                   f'{model_label(run["config"])}{version} | '
+                   f'{cell(samples["frechet_distance"], 2)} | {cell(samples["kid"], 3)} | '
+                   f'{cell(samples["precision"], 3)} | {cell(samples["recall"], 3)} | '
+                   f'`{train_arguments(run["commands"])}` |')
+    if scored:
+      real = scored[0][3]['real']
+      lines.append(f'| {title} | real train images (reference) | | '
+                   f'{cell(real["frechet_distance"], 2)} | {cell(real["kid"], 3)} | '
+                   f'{cell(real["precision"], 3)} | {cell(real["recall"], 3)} | |')
+  return lines
+
+
+def write_readme_table(readme, runs, out_dir, best=README_BEST):
+  """Rewrites the table between the README_MARKERS of `readme` (the text around them is kept), its
+  links relative to the README's folder; a README without both markers is refused."""
+  if not os.path.isfile(readme):
+    raise UsageError(f'--readme {readme!r} is not a file')
+  with open(readme) as f:
+    text = f.read()
+  begin, end = README_MARKERS
+  if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+    raise UsageError(f'--readme {readme!r} must hold {begin} and then {end}, once each')
+  prefix = os.path.relpath(out_dir, os.path.dirname(os.path.abspath(readme))) + '/'
+  table = '\n'.join(best_runs_table(runs, '' if prefix == './' else prefix, best))
+  head, rest = text.split(begin)
+  with open(readme, 'w') as f:
+    f.write(f'{head}{begin}\n{table}\n{end}{rest.split(end, 1)[1]}')
+
+
 def define_flags():
   """The command line's flags; defined by `__main__` only, so importing this module adds none."""
   flags.DEFINE_list('workdirs', [], 'Finished workdirs to (re)collect; the pages show these and '
@@ -446,6 +519,10 @@ def define_flags():
                             'linked from both pages.')
   flags.DEFINE_bool('readme_only', False, 'Rebuild README.md only (REPORT.md needs the sweeps\' '
                     'and augmentation grids\' folders).')
+  flags.DEFINE_string('readme', None, 'A README whose table between the comments '
+                      f'{README_MARKERS[0]} and {README_MARKERS[1]} is rewritten with each '
+                      'dataset\'s best runs. Default: README.md in the folder above --out (the '
+                      'repository\'s, for --out=results), where that file exists.')
 
 
 def main():
@@ -453,6 +530,9 @@ def main():
     collect_run(workdir, FLAGS.out)
   runs = collected_runs(FLAGS.out)
   write_readme(runs, FLAGS.machine, FLAGS.out, FLAGS.earlier)
+  readme = FLAGS.readme or os.path.join(os.path.dirname(os.path.abspath(FLAGS.out)), 'README.md')
+  if FLAGS.readme or os.path.exists(readme):
+    write_readme_table(readme, runs, FLAGS.out)
   if FLAGS.readme_only:
     return
   sweeps = [collect_experiment(d, FLAGS.out, 'ppca_sweep') for d in FLAGS.sweep]
