@@ -14,10 +14,12 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image, ImageSequence
 from tensorboardX.proto import event_pb2
 
 from conftest import REPO, assert_bitwise_equal, final_state, tiny_config, write_mnist_like
 from gans.core.errors import UsageError
+from gans.run import pictures
 from gans.run import progress as progress_lib
 from gans.run import signals
 from gans.training import loop
@@ -154,3 +156,33 @@ def test_a_profiled_run_writes_a_trace_of_the_chosen_steps(tmp_path, data_dir):
 def test_bad_profile_steps_are_refused(value):
   with pytest.raises(UsageError, match='profile_steps must be A:B'):
     tiny_config('mlp', profile_steps=value)
+
+
+def gif_frames(path):
+  return [np.asarray(frame.convert('L')) for frame in ImageSequence.Iterator(Image.open(path))]
+
+
+def test_the_progress_gif_keeps_at_most_25_grids_at_scale_1_with_the_first_and_last(tmp_path):
+  rng = np.random.default_rng(0)
+  grids = [rng.integers(0, 256, (8, 28, 28), np.uint8) for _ in range(40)]  # 40 epochs
+  paths, expected = [], []
+  for epoch, images in enumerate(grids, 1):
+    paths.append(str(tmp_path / f'step_{epoch:07d}.png'))
+    pictures.save_grid(images, paths[-1], title=f'epoch {epoch}', columns=4)  # at scale 3
+    pictures.save_grid(images, str(tmp_path / 'one.png'), title=f'epoch {epoch}', scale=1,
+                       columns=4)
+    expected.append(np.asarray(Image.open(tmp_path / 'one.png')))
+  gif = str(tmp_path / 'progress.gif')
+  pictures.save_gif(paths, gif)
+  frames = gif_frames(gif)
+  assert len(frames) == pictures.GIF_FRAMES == 25
+  assert Image.open(gif).size == (4 * 30 + 2, 2 * 30 + 2 + pictures.CAPTION_HEIGHT)  # scale 1
+  np.testing.assert_array_equal(frames[0], expected[0])  # the grid and caption of epoch 1
+  np.testing.assert_array_equal(frames[-1], expected[-1])
+  assert all(any(np.array_equal(f, e) for e in expected) for f in frames)  # no blend of two
+  budget = os.path.getsize(gif) // 3
+  pictures.save_gif(paths, gif, max_bytes=budget)  # a bigger grid: fewer frames, to fit
+  frames = gif_frames(gif)
+  assert 2 <= len(frames) < 25 and os.path.getsize(gif) <= budget
+  np.testing.assert_array_equal(frames[0], expected[0])
+  np.testing.assert_array_equal(frames[-1], expected[-1])

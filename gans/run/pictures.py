@@ -10,6 +10,12 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
 
+GRID_SCALE = 3  # save_grid's enlargement of a grid PNG
+CAPTION_HEIGHT = 14  # the strip above a titled grid, in pixels at any scale
+GIF_FRAMES = 25
+GIF_BYTES = 10**6
+
+
 def image_grid(images: np.ndarray, columns: int = 8, pad: int = 2) -> np.ndarray:
   """uint8 (N, H, W[, 1]) -> one uint8 (rows*(H+pad)+pad, columns*(W+pad)+pad) mosaic."""
   images = images.reshape(images.shape[:3])
@@ -23,24 +29,56 @@ def image_grid(images: np.ndarray, columns: int = 8, pad: int = 2) -> np.ndarray
   return grid
 
 
-def save_grid(images: np.ndarray, path: str, title: str = '', scale: int = 3, columns: int = 8):
+def save_grid(images: np.ndarray, path: str, title: str = '', scale: int = GRID_SCALE,
+              columns: int = 8):
   """Writes the grid of uint8 images as a PNG, enlarged `scale` times, with an optional caption."""
   grid = image_grid(images, columns)
   img = Image.fromarray(grid).resize((grid.shape[1] * scale, grid.shape[0] * scale),
                                      Image.NEAREST)
   if title:
     from PIL import ImageDraw
-    canvas = Image.new('L', (img.width, img.height + 14), 255)
-    canvas.paste(img, (0, 14))
+    canvas = Image.new('L', (img.width, img.height + CAPTION_HEIGHT), 255)
+    canvas.paste(img, (0, CAPTION_HEIGHT))
     ImageDraw.Draw(canvas).text((2, 1), title, fill=0)
     img = canvas
   img.save(path)
 
 
-def save_gif(frame_paths, path: str, ms_per_frame: int = 400):
-  frames = [Image.open(p).convert('L') for p in frame_paths]
-  if frames:
+def evenly_spaced(count: int, most: int) -> list:
+  """The indices of at most `most` of `count` items, evenly spaced, the first and the last kept."""
+  return sorted({round(i) for i in np.linspace(0, count - 1, min(most, count))})
+
+
+def unscaled(frame, scale: int = GRID_SCALE, caption: int = CAPTION_HEIGHT):
+  """A titled grid PNG as save_grid writes it at scale 1: the grid shrunk `scale` times (exact,
+  each pixel was a scale x scale block) under its caption strip, cut to the grid's width."""
+  grid = frame.crop((0, caption, frame.width, frame.height))
+  grid = grid.resize((grid.width // scale, grid.height // scale), Image.NEAREST)
+  canvas = Image.new('L', (grid.width, grid.height + caption), 255)
+  canvas.paste(frame.crop((0, 0, grid.width, caption)), (0, 0))
+  canvas.paste(grid, (0, caption))
+  return canvas
+
+
+def save_gif(frame_paths, path: str, ms_per_frame: int = 400, most: int = GIF_FRAMES,
+             max_bytes: int = GIF_BYTES):
+  """An animation of the grid PNGs written by save_grid (titled, at GRID_SCALE), kept under
+  `max_bytes` so that results/ stays light to clone and a README page shows its GIFs at once.
+  The frames are at scale 1 (one GIF pixel per image pixel: a ninth of the pixels of the PNGs)
+  and at most `most` of them, evenly spaced over the run, its first and last epoch always kept:
+  25 frames, 10 s at 400 ms a frame, still show the samples form, where every epoch of a
+  100-epoch run at scale 3 made an 8 MB GIF that told no more. Grids that compress worse
+  (Fashion-MNIST's 8x8 grid: 50 KB a frame) or hold more images (InfoGAN's 30 rows: 80 KB) keep
+  fewer frames, as many as fit in `max_bytes`."""
+  frame_paths = list(frame_paths)
+  while frame_paths:
+    frames = [unscaled(Image.open(frame_paths[i]).convert('L'))
+              for i in evenly_spaced(len(frame_paths), most)]
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=ms_per_frame, loop=0)
+    size = os.path.getsize(path)
+    if size <= max_bytes or len(frames) <= 2:
+      return
+    most = max(2, len(frames) * max_bytes // size)
 
 
 # (file, metrics, their labels, y axis, extra: the file is drawn when the run logs one of the
@@ -206,11 +244,11 @@ class Grid:
 
   def __init__(self, family, fixed_z, images):
     self.family, self.images = family, images
-    self.inputs, self.columns = family.grid_inputs(fixed_z, images)
+    self.inputs, self.columns = family.spec.grid_inputs(fixed_z, images)
 
   def images_of(self, sample) -> np.ndarray:
     """uint8 images of the grid; `sample(inputs) -> float images` runs the generator."""
-    rows = self.family.grid_rows(np.asarray(sample(self.inputs)), self.inputs, self.images)
+    rows = self.family.spec.grid_rows(np.asarray(sample(self.inputs)), self.inputs, self.images)
     return np.clip(np.round((np.asarray(rows, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
 
   def save(self, sample, workdir, step, steps_per_epoch) -> str:
