@@ -5,7 +5,7 @@ rate 2e-4, batch 128), trained four times as long, the length the original proje
 conditional family. The EMA (decay 0.999, a horizon of about 1,000 of the run's 46,800 steps)
 changes no update: G itself is the original recipe's model and is scored in eval.json, its average
 in eval_ema.json. The 25-epoch run made by the first release of this code reached a conditional
-accuracy of 0.931 (results/first_version/cgan_mnist); at 100 epochs G reaches 0.9882 and its average
+accuracy of 0.931 (by that release's evaluator); at 100 epochs G reaches 0.9882 and its average
 0.9911 (FD 9.3 and 3.4, real 1.7), short of the 0.995 aimed at.
 
 The dataset is the config's argument, MNIST by default:

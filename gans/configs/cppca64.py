@@ -1,7 +1,6 @@
 """Class-conditional PPCA, k = 64 per class, on MNIST.
 
-The run: results/cppca64_mnist (the one made by the first release of this code:
-results/first_version/cppca64_mnist). One PPCA per class, sampled like a cGAN: the closed-form
+The run: results/cppca64_mnist. One PPCA per class, sampled like a cGAN: the closed-form
 baseline of the conditional GANs. k = 64 is the original work's "about 64 components", where the
 component sweep (results/first_version/ppca_sweep_mnist) finds sample quality levelling off. A fit
 has no epochs, batches or learning rate.

@@ -4,7 +4,7 @@
 What changes from dcgan.py (the TensorFlow tutorial's DCGAN and its settings) and why:
 - Adam at 2e-4 with batch 64 instead of 1e-4 with batch 256 (Radford et al. 2016 use 2e-4,
   b1 = 0.5): four times the updates per epoch at twice the step size, for the tutorial settings'
-  slow start (its 10-epoch run in results/first_version/dcgan_mnist still draws scrawls).
+  slow start (results/dcgan50_mnist still draws scrawls at epoch 10).
 - Generator maps of 128 -> 64 -> 32 instead of 256 -> 128 -> 64: a 28x28 digit needs no more, and
   the whole train step is 1.6-1.8x faster at batch 64 (250 and 305 ms against 441 and 498 ms,
   two alternated runs of gans.tools.benchmark on one CPU core), which pays for the 20 epochs.

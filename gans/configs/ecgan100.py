@@ -5,7 +5,7 @@ GAN's: learning rate 2e-4, batch 128), trained four times as long, the length th
 ask of the conditional family. The EMA (decay 0.999, a horizon of about 1,000 of the run's 46,800
 steps) changes no update: G itself is the original recipe's model and is scored in eval.json, its
 average in eval_ema.json. The encoders E_z and E_y train on G's samples beside it, as in the
-25-epoch run of results/first_version/ecgan_mnist.
+25-epoch run made by the first release of this code.
 
 The dataset is the config's argument, MNIST by default:
 `--config=gans/configs/ecgan100.py:fashion_mnist`.

@@ -1,7 +1,6 @@
 """PPCA with k = 64 components on MNIST.
 
-The run: results/ppca64_mnist (the one made by the first release of this code:
-results/first_version/ppca64_mnist). The closed-form baseline of the unconditional GANs. k = 64 is
+The run: results/ppca64_mnist. The closed-form baseline of the unconditional GANs. k = 64 is
 the original work's "about 64 components", where the component sweep
 (results/first_version/ppca_sweep_mnist) finds sample quality levelling off. A fit has no epochs,
 batches or learning rate.
