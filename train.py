@@ -29,13 +29,20 @@ flags.DEFINE_integer('num_epochs', None, 'Epochs to train (config.num_epochs).')
 flags.DEFINE_integer('num_steps', None, 'Steps to train; overrides --num_epochs.')
 flags.DEFINE_integer('batch_size', None, 'Global batch size over all devices.')
 flags.DEFINE_integer('seed', None, 'Seed of the root PRNG key.')
-flags.DEFINE_integer('components', None, 'Latent dimension k of --model=ppca '
-                     '(config.ppca.components).')
 flags.DEFINE_integer('eval_every', None, 'Record the Fréchet distance and classifier score every '
                      'this many steps (config.eval_every_steps; 0: never).')
 flags.DEFINE_string('profile_steps', None, 'A:B writes a jax.profiler trace of steps A+1..B to '
                     'WORKDIR/profile (config.profile_steps).')
-flags.DEFINE_bool('distributed', False, 'Call jax.distributed.initialize() (multi-host runs).')
+flags.DEFINE_bool('distributed', False, 'Join a multi-process run through '
+                  'jax.distributed.initialize (docs/training.md, Multi-host).')
+flags.DEFINE_string('coordinator_address', None, 'HOST:PORT of process 0 for --distributed; '
+                    'default $JAX_COORDINATOR_ADDRESS, else detected on SLURM and TPU pods.')
+flags.DEFINE_integer('num_processes', None, 'Processes of the --distributed run; default '
+                     '$JAX_NUM_PROCESSES, else detected on SLURM and TPU pods.')
+flags.DEFINE_integer('process_id', None, 'This process\'s index in [0, num_processes) for '
+                     '--distributed; default $JAX_PROCESS_ID, else detected.')
+flags.DEFINE_integer('distributed_timeout', 300, 'Seconds --distributed waits for the '
+                     'coordinator and every process to join before it gives up.')
 PLAIN_FLAGS = ('model', 'dataset', 'data_dir', 'loss', 'num_epochs', 'num_steps', 'batch_size',
                'seed')
 
@@ -44,16 +51,14 @@ def main():
   from gans.run import startup
   startup.prepare()
   import jax
-  from gans.run import runs
+  from gans.run import distributed, runs
   from gans.training import loop
-  if FLAGS.distributed:
-    jax.distributed.initialize()
+  distributed.start(FLAGS.distributed, FLAGS.coordinator_address, FLAGS.num_processes,
+                    FLAGS.process_id, FLAGS.distributed_timeout)
   config = FLAGS.config
   for name in PLAIN_FLAGS:
     if FLAGS[name].value is not None:
       config[name] = FLAGS[name].value
-  if FLAGS.components is not None:
-    config.ppca.components = FLAGS.components
   if FLAGS.eval_every is not None:
     config.eval_every_steps = FLAGS.eval_every
   if FLAGS.profile_steps is not None:
