@@ -143,7 +143,7 @@ def test_ccgan_keeps_the_context_exactly_and_fills_only_the_hole():
   family, networks, state, _, _ = setup(config)
   images = np.asarray(jax.random.uniform(jax.random.key(2), (20, 28, 28, 1)) * 2 - 1)
   context = reports.ReportContext(config, family, networks, state, None, 20, 0, None)
-  masks, filled = family.inpaint(context, images)
+  masks, filled = family.spec.inpaint(context, images)
   np.testing.assert_array_equal(filled[~masks], images[~masks])  # bit for bit
   assert np.all(filled[masks] != images[masks])
   # and the step's fakes, made the same way, carry the real context too

@@ -451,7 +451,7 @@ def test_infogan_grid_has_a_row_per_code_then_the_traversals():
   config = infogan_config(**{'infogan.categories': 3, 'infogan.continuous': 2})
   family = families.build(config)
   z = jax.random.normal(jax.random.key(0), (12, 8))
-  inputs, columns = family.grid_inputs(z, None)
+  inputs, columns = family.spec.grid_inputs(z, None)
   assert columns == 9
   labels, g_z = np.asarray(inputs['label']), np.asarray(inputs['z'])
   assert len(labels) == 3 * (1 + 2) * 9

@@ -28,11 +28,17 @@ class Scaled(nn.Module):
     return self.scale * self.inner(z, train=train)
 
 
-class Toy(gan.GAN):
-  """The unconditional GAN whose generator draws in [-scale, scale], with a section of its own."""
+class ToySpec(gan.GANSpec):
+  """Its section, checks, title, grid epochs and report: what the shared layers ask of it."""
   section = 'toy'
   backbone_in_section = True  # config.toy.backbone
   published_grid_epochs = {'toy': (1,)}
+  report_stem = 'eval_toy'
+  report_figures = (('toy.png', 'toy samples'),)
+  report_table = {'title': 'Toy GANs: their reach', 'intro': 'How far the samples reach.',
+                  'columns': [('scale', 'scale', None), ('reach', 'reach', 2),
+                              ('not reported', 'absent.field', 2)],
+                  'footer': 'Scale {scale} here.'}
 
   @classmethod
   def section_defaults(cls):
@@ -48,28 +54,26 @@ class Toy(gan.GAN):
   def title(cls, config):
     return f'Toy GAN (scale {config["toy"]["scale"]})'
 
-  def networks(self, axis_name=None):
-    networks = super().networks(axis_name)
-    return networks._replace(generator=Scaled(networks.generator, self.config.toy.scale))
-
-  report_stem = 'eval_toy'
-  report_figures = (('toy.png', 'toy samples'),)
-  report_table = {'title': 'Toy GANs: their reach', 'intro': 'How far the samples reach.',
-                  'columns': [('scale', 'scale', None), ('reach', 'reach', 2),
-                              ('not reported', 'absent.field', 2)],
-                  'footer': 'Scale {scale} here.'}
-
   def report(self, networks, state, context):
     """How far the samples reach, against the scale; a grid of them."""
     del networks, state
     images, _ = context.sample()
     context.save_grid('toy.png', images[:10], columns=10, title='toy samples')
     reach = float(abs(images.astype(float) / 127.5 - 1).max())
-    return {'reach': reach, 'scale': self.config.toy.scale}
+    return {'reach': reach, 'scale': self.family.config.toy.scale}
 
   @classmethod
   def describe_report(cls, report):
     return f'its samples reach {report["reach"]:.2f} of the scale {report["scale"]}.'
+
+
+class Toy(gan.GAN):
+  """The unconditional GAN whose generator draws in [-scale, scale], with a section of its own."""
+  Spec = ToySpec
+
+  def networks(self, axis_name=None):
+    networks = super().networks(axis_name)
+    return networks._replace(generator=Scaled(networks.generator, self.config.toy.scale))
 
 
 @pytest.fixture

@@ -1,10 +1,10 @@
 """What a family's own evaluation report may ask of the evaluation layer.
 
 A family with a `report_stem` (CC-GAN's in-painting, E-cGAN's reconstruction, InfoGAN's codes,
-BiGAN's encoder) computes its report in its own file, `family.report(networks, state, context)`,
-from what a `ReportContext` hands it: the real test and train splits, the evaluator classifier,
-samples of G, a supervised classifier trained from scratch, and figures written to the output
-folder. The family's code stays pure (the core does no file I/O); the context does the reading,
+BiGAN's encoder) computes its report in its own file, `family.spec.report(networks, state,
+context)`, from what a `ReportContext` hands it: the real test and train splits, the evaluator
+classifier, samples of G, a supervised classifier trained from scratch, and figures written to the
+output folder. The family's code stays pure (the core does no file I/O); the context does the reading,
 the classifying and the writing.
 """
 import os
@@ -21,7 +21,7 @@ BATCH = 1000
 
 
 class ReportContext:
-  """One evaluation's data, evaluator and output folder, for `family.report`."""
+  """One evaluation's data, evaluator and output folder, for `family.spec.report`."""
 
   def __init__(self, config, family, networks, state, evaluator, num_samples, seed, output_dir):
     self.config, self.family, self.networks, self.state = config, family, networks, state
@@ -94,9 +94,9 @@ class ReportContext:
 
 def family_report(config, family, networks, state, num_samples, seed, output_dir,
                   classifier_dir=None) -> dict:
-  """`family.report` of the run's state against the dataset's evaluator, its figures written to
+  """`family.spec.report` of the run's state against the dataset's evaluator, its figures written to
   `output_dir`: what evaluate.py and a recipe study's cells record."""
   evaluator = classifier.get_evaluator(config.dataset, config.data_dir, classifier_dir)
   context = ReportContext(config, family, networks, state, evaluator, num_samples, seed,
                           output_dir)
-  return family.report(networks, state, context)
+  return family.spec.report(networks, state, context)

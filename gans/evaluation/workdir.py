@@ -38,10 +38,10 @@ def evaluate_workdir(workdir, num_samples=10000, seed=0, data_dir=None, classifi
                 **report}
       scoring.write_outputs(report, figures, workdir, stem)
       results[stem] = report
-  if family.report_stem:
+  if family.spec.report_stem:
     report = {'checkpoint': {'step': int(state.step)}, 'seed': seed,
               **reports.family_report(config, family, networks, state, num_samples, seed,
                                       workdir, classifier_dir)}
-    scoring.write_json(report, workdir, family.report_stem)
-    results[family.report_stem] = report
+    scoring.write_json(report, workdir, family.spec.report_stem)
+    results[family.spec.report_stem] = report
   return results

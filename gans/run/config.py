@@ -20,17 +20,17 @@ PARALLEL_MODES = ('auto',) + parallel.PARALLEL_MODES
 def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   """A validated copy with the backbone's original values in the fields left as None."""
   config = ml_collections.ConfigDict(config.to_dict())
-  family = families.family_class(config.model)  # refuses an unknown model
+  spec = families.spec(config.model)  # refuses an unknown model
   check_choice('dataset', config.dataset, data.DATASETS)
   check_choice('loss', config.loss, losses.LOSSES)
   check_choice('penalty', config.penalty, losses.PENALTIES)
   check_choice('parallel mode', config.parallel, PARALLEL_MODES)
   for field in ('checkpoint_every_steps', 'log_every_steps', 'num_sample_images'):
     check_integer(field, config[field])
-  family.check_config(config)  # its own settings; a closed-form fit sets what it implies
-  if family.closed_form:
+  spec.check_config(config)  # its own settings; a closed-form fit sets what it implies
+  if families.family_class(config.model).closed_form:
     return config
-  for field, value in families.gan.BACKBONE_DEFAULTS[family.backbone_of(config)].items():
+  for field, value in families.gan.BACKBONE_DEFAULTS[spec.backbone_of(config)].items():
     if config[field] is None:
       config[field] = value
   for field in ('num_epochs', 'batch_size', 'latent_dim', 'steps_per_call', 'n_critic'):
@@ -57,7 +57,7 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     check_non_negative(field, config[field])
   if not 0 <= config.ema_decay < 1:
     raise UsageError(f'ema_decay must be in [0, 1), got {config.ema_decay!r}')
-  allowed_losses = families.build(config).allowed_losses
+  allowed_losses = spec.allowed_losses
   if allowed_losses and config.loss not in allowed_losses:
     raise UsageError(f'loss {config.loss!r} does not suit a {config.model}; allowed: '
                      f'{", ".join(allowed_losses)}')

@@ -54,7 +54,7 @@ def monitor_noise(config):
 
 def identity(config) -> dict:
   ident = {field: config[field] for field in IDENTITY_FIELDS}
-  ident.update(families.family_class(config.model).identity(config))
+  ident.update(families.spec(config.model).identity(config))
   return json.loads(json.dumps(ident))  # tuples and lists compare equal after this
 
 

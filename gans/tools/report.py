@@ -72,9 +72,9 @@ def collect_run(workdir, out_dir):
   shutil.rmtree(target, ignore_errors=True)
   os.makedirs(target)
   config = {k: v for k, v in run_config(workdir).items() if k not in MACHINE_FIELDS}
-  family = families.family_class(config['model'])
-  own = [f'{family.report_stem}.json'] if family.report_stem else []
-  for filename in COPIED + own + [figure for figure, _ in family.report_figures]:
+  spec = families.spec(config['model'])
+  own = [f'{spec.report_stem}.json'] if spec.report_stem else []
+  for filename in COPIED + own + [figure for figure, _ in spec.report_figures]:
     path = os.path.join(workdir, filename)
     if os.path.exists(path) and os.path.getsize(path) <= MAX_COPIED_BYTES:
       shutil.copy(path, target)
@@ -84,7 +84,7 @@ def collect_run(workdir, out_dir):
   epochs = [r for r in rows if 'epoch_end' in r]
   grids = sorted(glob.glob(os.path.join(workdir, 'samples', 'step_*.png')))
   picks = {round(i) for i in np.linspace(0, len(grids) - 1, min(GRIDS, len(grids)))}
-  published = family.reference_grid_epochs(config)
+  published = spec.reference_grid_epochs(config)
   picks = sorted(picks | {e - 1 for e in published if e <= len(grids)})
   for i in picks:
     shutil.copy(grids[i], os.path.join(target, f'samples_epoch_{i + 1:03d}.png'))
@@ -110,11 +110,11 @@ def load_run(folder):
   grids = sorted(os.path.basename(p)
                  for p in glob.glob(os.path.join(folder, 'samples_epoch_*.png')))
   run = read(RUN_FILE)
-  family = families.family_class(run['config']['model'])
-  figures = FIGURES + list(family.report_figures)
+  spec = families.spec(run['config']['model'])
+  figures = FIGURES + list(spec.report_figures)
   return {'name': name, **run, 'report': read('eval.json'),
           'ema_report': read('eval_ema.json'), 'commands': commands, 'grids': grids,
-          'family_report': read(f'{family.report_stem}.json') if family.report_stem else None,
+          'family_report': read(f'{spec.report_stem}.json') if spec.report_stem else None,
           'figures': [(f, c) for f, c in figures if os.path.exists(os.path.join(folder, f))]}
 
 
@@ -257,7 +257,7 @@ def report_tables(runs) -> list:
   (`report_table`); runs of families that share a table's title share the table."""
   tables = {}
   for run in runs:
-    spec = families.family_class(run['config']['model']).report_table
+    spec = families.spec(run['config']['model']).report_table
     if spec and run['family_report']:
       tables.setdefault(spec['title'], (spec, []))[1].append(run)
   lines = []
@@ -339,7 +339,7 @@ LOSS_LABELS = {'minimax': 'minimax loss', 'least_squares': 'least-squares loss',
 
 def model_label(config) -> str:
   """The family's title of the run, and what the run adds to the family's plain recipe."""
-  label = families.family_class(config['model']).title(config)
+  label = families.spec(config['model']).title(config)
   # What the run adds to the family's plain recipe (fields that a run made by the first release of
   # this code lacks are at their defaults).
   extras = [LOSS_LABELS.get(config['loss'], '')]
@@ -375,7 +375,7 @@ def findings(run):
   """What a run's own family report says, in the family's sentence."""
   if not run['family_report']:
     return []
-  return [families.family_class(run['config']['model']).describe_report(run['family_report'])]
+  return [families.spec(run['config']['model']).describe_report(run['family_report'])]
 
 
 def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):

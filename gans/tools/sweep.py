@@ -161,7 +161,7 @@ def run_variant(base, name, overrides, seeds, output_dir):
                                    config.classifier_dir)
       cell[key] = {k: report['samples'][k] for k in SCORES}
       cell['real'] = {k: report['real'][k] for k in SCORES}
-    if family.report_stem:  # evaluate.py's report of G, from seed 0
+    if family.spec.report_stem:  # evaluate.py's report of G, from seed 0
       figures = figures_dir(output_dir, name, seed)
       os.makedirs(figures, exist_ok=True)
       cell['report'] = reports.family_report(config, family, networks,
@@ -192,7 +192,7 @@ def report_columns(cells):
   reported = [cell for cell in cells if cell.get('report')]
   if not reported:
     return []
-  spec = families.family_class(reported[0]['report']['model']).report_table
+  spec = families.spec(reported[0]['report']['model']).report_table
   return [column for column in spec['columns'] if column[2] is not None] if spec else []
 
 

@@ -1,8 +1,9 @@
 """The family registry: the one place that reads `config.model`.
 
-Adding a GAN: a file in this folder with a subclass of `gan.GAN` overriding what differs (its
-networks and losses, and its config section, validation, identity and title), and one line in
-FAMILIES naming its class; or `register(name, family_class)` from outside the package. The shared
+Adding a GAN: a file in this folder with a subclass of `gan.GAN` overriding what differs in
+training (its networks and losses) and a subclass of `gan.GANSpec`, its `Spec`, overriding what
+differs elsewhere (its config section, validation, identity, title, grid and report), and one line
+in FAMILIES naming its class; or `register(name, family_class)` from outside the package. The shared
 layers ask the registry about a run's family and never name one.
 """
 from gans.core import data
@@ -41,20 +42,26 @@ def family_class(model: str) -> type:
   return FAMILIES[model]
 
 
+def spec(model: str) -> type:
+  """The family's `gan.GANSpec` subclass: what the code asks about its runs but training."""
+  return family_class(model).Spec
+
+
 def sections() -> dict:
   """{section: its default values} of every registered family that has a config section."""
   found = {}
   for family in FAMILIES.values():
-    if family.section and family.section not in found:
-      found[family.section] = family.section_defaults()
+    if family.Spec.section and family.Spec.section not in found:
+      found[family.Spec.section] = family.Spec.section_defaults()
   return found
 
 
 def backbone(config):
   """The backbone network (its config section) of the model; None for a closed-form fit."""
-  return family_class(config.model).backbone_of(config)
+  return spec(config.model).backbone_of(config)
 
 
 def build(config) -> gan.GAN:
   family = family_class(config.model)
-  return family(config, family.backbone_of(config), data.get_info(config.dataset).num_classes)
+  return family(config, family.Spec.backbone_of(config),
+                data.get_info(config.dataset).num_classes)

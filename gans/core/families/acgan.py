@@ -9,11 +9,15 @@ from gans.core.families import cgan, gan
 from gans.core.models import conditional
 
 
-class ACGAN(cgan.ConditionalSection, gan.GAN):
-  label_model = True
+class ACGANSpec(cgan.ConditionalSpec):
   name = 'AC-GAN'
   # The epochs the AC-GAN project this codebase grew from showed grids of.
   published_grid_epochs = {'acgan': (5, 30, 100)}
+
+
+class ACGAN(gan.GAN):
+  Spec = ACGANSpec
+  label_model = True
 
   def discriminator_outputs(self) -> int:
     return 1 + self.num_classes

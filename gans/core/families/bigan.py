@@ -19,7 +19,7 @@ from gans.core.families import ecgan, gan
 from gans.core.models import bigan
 
 
-class BiGAN(gan.GAN):
+class BiGANSpec(gan.GANSpec):
   report_stem = 'eval_bigan'
   report_figures = (('reconstructions.png', 'reconstructions'),)
   report_table = ecgan.ENCODER_TABLE
@@ -33,6 +33,37 @@ class BiGAN(gan.GAN):
   @classmethod
   def title(cls, config) -> str:
     return 'BiGAN'
+
+  @classmethod
+  def describe_report(cls, report) -> str:
+    """The report in one sentence, for the results pages."""
+    return (f'reconstruction G(E(x)) MSE {report["reconstruction_mse"]:.4f}, the evaluator '
+            f'recognises {report["evaluator_accuracy_reconstructed"]:.4f} of reconstructions '
+            f'(originals {report["evaluator_accuracy_original"]:.4f}).')
+
+  def report(self, networks, state, context) -> dict:
+    """Reconstruction G(E(x)) of `context.num_samples` test images, as E-cGAN's without its
+    label: the squared error and the evaluator's accuracy on the reconstructions;
+    reconstructions.png."""
+    originals, labels = context.test_images(context.num_samples)
+    variables = context.generator_variables()
+    generator = context.generator()
+    encode = jax.jit(lambda x: networks.generator.apply(variables, x, method='encode'))
+    rebuilt = context.batched(jax.jit(generator), context.batched(encode, originals))
+    report = {
+        'model': 'bigan', 'dataset': self.family.config.dataset,
+        'num_test_images': len(originals), 'classifier': context.evaluator_info,
+        'reconstruction_mse': float(np.mean((rebuilt - originals) ** 2)),
+        'evaluator_accuracy_reconstructed': context.evaluator_accuracy(rebuilt, labels),
+        'evaluator_accuracy_original': context.evaluator_accuracy(originals, labels),
+    }
+    context.save_grid('reconstructions.png', np.concatenate([originals[:10], rebuilt[:10]]),
+                      columns=10, title='test images (top) and G(E(x))')
+    return report
+
+
+class BiGAN(gan.GAN):
+  Spec = BiGANSpec
 
   def __init__(self, config, backbone, num_classes):
     super().__init__(config, backbone, num_classes)
@@ -58,31 +89,3 @@ class BiGAN(gan.GAN):
     del fake_heads, draws
     encoder_loss = self.loss.g_loss(-real_heads()['adv'])
     return encoder_loss, {'e_adv_loss': encoder_loss}
-
-  # ---- its evaluation report
-  @classmethod
-  def describe_report(cls, report) -> str:
-    """The report in one sentence, for the results pages."""
-    return (f'reconstruction G(E(x)) MSE {report["reconstruction_mse"]:.4f}, the evaluator '
-            f'recognises {report["evaluator_accuracy_reconstructed"]:.4f} of reconstructions '
-            f'(originals {report["evaluator_accuracy_original"]:.4f}).')
-
-  def report(self, networks, state, context) -> dict:
-    """Reconstruction G(E(x)) of `context.num_samples` test images, as E-cGAN's without its
-    label: the squared error and the evaluator's accuracy on the reconstructions;
-    reconstructions.png."""
-    originals, labels = context.test_images(context.num_samples)
-    variables = context.generator_variables()
-    generator = context.generator()
-    encode = jax.jit(lambda x: networks.generator.apply(variables, x, method='encode'))
-    rebuilt = context.batched(jax.jit(generator), context.batched(encode, originals))
-    report = {
-        'model': 'bigan', 'dataset': self.config.dataset, 'num_test_images': len(originals),
-        'classifier': context.evaluator_info,
-        'reconstruction_mse': float(np.mean((rebuilt - originals) ** 2)),
-        'evaluator_accuracy_reconstructed': context.evaluator_accuracy(rebuilt, labels),
-        'evaluator_accuracy_original': context.evaluator_accuracy(originals, labels),
-    }
-    context.save_grid('reconstructions.png', np.concatenate([originals[:10], rebuilt[:10]]),
-                      columns=10, title='test images (top) and G(E(x))')
-    return report

@@ -53,8 +53,7 @@ def labelled_subset(labels, num_labelled, num_classes, key) -> np.ndarray:
   return np.sort(np.concatenate(chosen))
 
 
-class CCGAN(cgan.ConditionalSection, gan.GAN):
-  samples_from_noise = False
+class CCGANSpec(cgan.ConditionalSpec):
   report_stem = 'eval'  # no sample scores to sit beside: the report is the evaluation
   report_figures = (('inpainting.png', 'in-painting'),)
   report_table = {
@@ -83,6 +82,104 @@ class CCGAN(cgan.ConditionalSection, gan.GAN):
   @classmethod
   def title(cls, config) -> str:
     return f'{super().title(config)}, {config["conditional"]["num_labelled"]} labels'
+
+  def grid_inputs(self, z, images):
+    """The first train images with the centred hole, shown as rows of (masked input,
+    in-painted, original)."""
+    masks = centred_masks(len(images), self.family.config.conditional.hole_size)
+    return self.family.context_input(z[:len(images)], images, masks), len(images)
+
+  def grid_rows(self, generated, inputs, images):
+    masks = np.asarray(inputs['mask']).astype(bool)
+    masked = np.where(masks, -1.0, images)  # the hole shown black
+    return np.concatenate([masked, np.where(masks, generated, images), images])
+
+  @classmethod
+  def describe_report(cls, report) -> str:
+    """The report in one sentence, for the results pages."""
+    paint, semi = report['inpainting'], report['semi_supervised']
+    return (f'D as a classifier {semi["ccgan_test_accuracy"]:.4f} on the test split vs '
+            f'{semi["supervised_only_test_accuracy"]:.4f} for the same network trained on the '
+            f'{semi["num_labelled"]} labelled images alone; in-painted test images are '
+            f'recognised {paint["evaluator_accuracy_inpainted"]:.4f} (masked '
+            f'{paint["evaluator_accuracy_masked"]:.4f}, originals '
+            f'{paint["evaluator_accuracy_original"]:.4f}).')
+
+  def report(self, networks, state, context) -> dict:
+    """In-painting of `context.num_samples` test images (the squared error in the hole beside
+    filling it with the mean train image; whether the evaluator recognises the in-painted
+    images) and D's semi-supervised test accuracy beside the same network trained on the same
+    labelled images alone; inpainting.png."""
+    originals, labels = context.test_images(context.num_samples)
+    train_images, train_labels = context.train_images()
+    masks, filled = self.inpaint(context, originals)
+    in_hole = lambda x: x[masks].reshape(len(x), -1)
+    hole_error = lambda x: float(np.mean((in_hole(x) - in_hole(originals)) ** 2))
+    mean_fill = np.where(masks, data.to_float(train_images).mean(0), originals)
+    report = {
+        'model': 'ccgan', 'dataset': self.family.config.dataset, 'num_test_images': len(originals),
+        'classifier': context.evaluator_info,
+        'inpainting': {
+            'hole_size': self.family.config.conditional.hole_size,
+            'hole_mse': hole_error(filled),
+            'mean_image_fill_hole_mse': hole_error(mean_fill),
+            'evaluator_accuracy_inpainted': context.evaluator_accuracy(filled, labels),
+            'evaluator_accuracy_masked': context.evaluator_accuracy(
+                np.where(masks, 0.0, originals), labels),
+            'evaluator_accuracy_original': context.evaluator_accuracy(originals, labels)},
+        'semi_supervised': self.semi_supervised_report(context, networks, state, train_images,
+                                                       train_labels),
+    }
+    shown = slice(0, 10)
+    context.save_grid('inpainting.png', np.concatenate([
+        np.where(masks[shown], -1.0, originals[shown]), filled[shown], originals[shown]]),
+                      columns=10, title='rows: masked test images, in-painted, originals')
+    return report
+
+  def inpaint(self, context, images):
+    """(masks, in-painted float images) for float `images`, a random hole each, drawn from
+    fold_in(key(seed), 0) and the noise from fold_in(key(seed), 1)."""
+    generator, key = context.generator(), jax.random.key(context.seed)
+    masks = np.asarray(random_masks(jax.random.fold_in(key, 0), len(images),
+                                    self.family.config.conditional.hole_size))
+    z = np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (len(images), self.family.latent_dim)))
+
+    def fill(x, m, z):
+      draws, batch = {'z': z, 'mask': m}, {'image': x}
+      return self.family.fake_images(generator(self.family.generator_input(draws, batch)), draws, batch)
+
+    return masks, context.batched(jax.jit(fill), images, masks, z)
+
+  def classifier_accuracy(self, context, discriminator, variables, images, labels) -> float:
+    """D as a K-class classifier: argmax of its class logits."""
+    logits = context.batched(jax.jit(lambda x: self.family.heads(discriminator.apply(
+        variables, x, train=False))['class']), images)
+    return float(np.mean(logits.argmax(-1) == labels))
+
+  def semi_supervised_report(self, context, networks, state, train_images, train_labels):
+    """D and a supervised-only baseline on the real test split. The baseline is D's network
+    without the layers that keep statistics (spectral normalisation, an adversarial
+    regulariser, and batch norm), trained from scratch on the labelled subset alone with D's
+    optimiser settings, batch and number of steps: the accuracy semi-supervised training must
+    beat."""
+    subset = context.labelled_subset(train_labels)
+    test_x, test_labels = context.test_images()
+    plain = gan.BACKBONES[self.family.backbone].without_statistics(networks.discriminator)
+    steps = int(state.step)
+    tx = optimizers.make(**optimizers.discriminator_settings(self.family.config))
+    baseline = context.train_classifier(plain, tx, train_images[subset], train_labels[subset],
+                                        steps, self.family.config.conditional.labelled_batch_size)
+    return {'num_labelled': len(subset), 'steps': steps,
+            'ccgan_test_accuracy': self.classifier_accuracy(
+                context, networks.discriminator, state.discriminator.variables(), test_x,
+                test_labels),
+            'supervised_only_test_accuracy': self.classifier_accuracy(
+                context, plain, {'params': baseline}, test_x, test_labels)}
+
+
+class CCGAN(gan.GAN):
+  Spec = CCGANSpec
+  samples_from_noise = False
 
   def batch_sizes(self) -> list:
     return super().batch_sizes() + [('conditional.labelled_batch_size',
@@ -138,97 +235,3 @@ class CCGAN(cgan.ConditionalSection, gan.GAN):
 
   def noise_inputs(self, z, start=0):
     raise UsageError('a CC-GAN in-paints given images; it does not sample from noise alone')
-
-  def grid_inputs(self, z, images):
-    """The first train images with the centred hole, shown as rows of (masked input,
-    in-painted, original)."""
-    masks = centred_masks(len(images), self.config.conditional.hole_size)
-    return self.context_input(z[:len(images)], images, masks), len(images)
-
-  def grid_rows(self, generated, inputs, images):
-    masks = np.asarray(inputs['mask']).astype(bool)
-    masked = np.where(masks, -1.0, images)  # the hole shown black
-    return np.concatenate([masked, np.where(masks, generated, images), images])
-
-  # ---- its evaluation report
-  @classmethod
-  def describe_report(cls, report) -> str:
-    """The report in one sentence, for the results pages."""
-    paint, semi = report['inpainting'], report['semi_supervised']
-    return (f'D as a classifier {semi["ccgan_test_accuracy"]:.4f} on the test split vs '
-            f'{semi["supervised_only_test_accuracy"]:.4f} for the same network trained on the '
-            f'{semi["num_labelled"]} labelled images alone; in-painted test images are '
-            f'recognised {paint["evaluator_accuracy_inpainted"]:.4f} (masked '
-            f'{paint["evaluator_accuracy_masked"]:.4f}, originals '
-            f'{paint["evaluator_accuracy_original"]:.4f}).')
-
-  def report(self, networks, state, context) -> dict:
-    """In-painting of `context.num_samples` test images (the squared error in the hole beside
-    filling it with the mean train image; whether the evaluator recognises the in-painted
-    images) and D's semi-supervised test accuracy beside the same network trained on the same
-    labelled images alone; inpainting.png."""
-    originals, labels = context.test_images(context.num_samples)
-    train_images, train_labels = context.train_images()
-    masks, filled = self.inpaint(context, originals)
-    in_hole = lambda x: x[masks].reshape(len(x), -1)
-    hole_error = lambda x: float(np.mean((in_hole(x) - in_hole(originals)) ** 2))
-    mean_fill = np.where(masks, data.to_float(train_images).mean(0), originals)
-    report = {
-        'model': 'ccgan', 'dataset': self.config.dataset, 'num_test_images': len(originals),
-        'classifier': context.evaluator_info,
-        'inpainting': {
-            'hole_size': self.config.conditional.hole_size,
-            'hole_mse': hole_error(filled),
-            'mean_image_fill_hole_mse': hole_error(mean_fill),
-            'evaluator_accuracy_inpainted': context.evaluator_accuracy(filled, labels),
-            'evaluator_accuracy_masked': context.evaluator_accuracy(
-                np.where(masks, 0.0, originals), labels),
-            'evaluator_accuracy_original': context.evaluator_accuracy(originals, labels)},
-        'semi_supervised': self.semi_supervised_report(context, networks, state, train_images,
-                                                       train_labels),
-    }
-    shown = slice(0, 10)
-    context.save_grid('inpainting.png', np.concatenate([
-        np.where(masks[shown], -1.0, originals[shown]), filled[shown], originals[shown]]),
-                      columns=10, title='rows: masked test images, in-painted, originals')
-    return report
-
-  def inpaint(self, context, images):
-    """(masks, in-painted float images) for float `images`, a random hole each, drawn from
-    fold_in(key(seed), 0) and the noise from fold_in(key(seed), 1)."""
-    generator, key = context.generator(), jax.random.key(context.seed)
-    masks = np.asarray(random_masks(jax.random.fold_in(key, 0), len(images),
-                                    self.config.conditional.hole_size))
-    z = np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (len(images), self.latent_dim)))
-
-    def fill(x, m, z):
-      draws, batch = {'z': z, 'mask': m}, {'image': x}
-      return self.fake_images(generator(self.generator_input(draws, batch)), draws, batch)
-
-    return masks, context.batched(jax.jit(fill), images, masks, z)
-
-  def classifier_accuracy(self, context, discriminator, variables, images, labels) -> float:
-    """D as a K-class classifier: argmax of its class logits."""
-    logits = context.batched(jax.jit(lambda x: self.heads(discriminator.apply(
-        variables, x, train=False))['class']), images)
-    return float(np.mean(logits.argmax(-1) == labels))
-
-  def semi_supervised_report(self, context, networks, state, train_images, train_labels):
-    """D and a supervised-only baseline on the real test split. The baseline is D's network
-    without the layers that keep statistics (spectral normalisation, an adversarial
-    regulariser, and batch norm), trained from scratch on the labelled subset alone with D's
-    optimiser settings, batch and number of steps: the accuracy semi-supervised training must
-    beat."""
-    subset = context.labelled_subset(train_labels)
-    test_x, test_labels = context.test_images()
-    plain = gan.BACKBONES[self.backbone].without_statistics(networks.discriminator)
-    steps = int(state.step)
-    tx = optimizers.make(**optimizers.discriminator_settings(self.config))
-    baseline = context.train_classifier(plain, tx, train_images[subset], train_labels[subset],
-                                        steps, self.config.conditional.labelled_batch_size)
-    return {'num_labelled': len(subset), 'steps': steps,
-            'ccgan_test_accuracy': self.classifier_accuracy(
-                context, networks.discriminator, state.discriminator.variables(), test_x,
-                test_labels),
-            'supervised_only_test_accuracy': self.classifier_accuracy(
-                context, plain, {'params': baseline}, test_x, test_labels)}

@@ -10,9 +10,9 @@ from gans.core.families import gan
 from gans.core.models import conditional
 
 
-class ConditionalSection:
+class ConditionalSpec(gan.GANSpec):
   """The settings the conditional families (cGAN, AC-GAN, CC-GAN, E-cGAN) share, in
-  config.conditional; mixed in before gan.GAN. Each names itself in `name`."""
+  config.conditional, and their titles; each family's spec names it in `name`."""
   section = 'conditional'
   backbone_in_section = True
   name = ''
@@ -43,9 +43,13 @@ class ConditionalSection:
     return f'{cls.name} ({config["conditional"]["backbone"]} backbone)'
 
 
-class CGAN(ConditionalSection, gan.GAN):
-  label_model = True
+class CGANSpec(ConditionalSpec):
   name = 'cGAN'
+
+
+class CGAN(gan.GAN):
+  Spec = CGANSpec
+  label_model = True
 
   def networks(self, axis_name=None) -> gan.Networks:
     generator, discriminator = gan.BACKBONES[self.backbone].build(self.config, axis_name)

@@ -31,11 +31,70 @@ ENCODER_TABLE = {
 }
 
 
-class ECGAN(cgan.CGAN):
+class ECGANSpec(cgan.CGANSpec):
+  """Its evaluation report (IcGAN, Perarnau et al. 2016): reconstruction and label swap."""
   report_stem = 'eval_icgan'
   report_figures = (('reconstructions.png', 'reconstructions'), ('label_swap.png', 'label swap'))
   report_table = ENCODER_TABLE
   name = 'E-cGAN'
+
+  @classmethod
+  def describe_report(cls, report) -> str:
+    """The report in one sentence, for the results pages."""
+    return (f'reconstruction MSE {report["reconstruction_mse"]:.4f}, the evaluator recognises '
+            f'{report["evaluator_accuracy_reconstructed"]:.4f} of reconstructions (originals '
+            f'{report["evaluator_accuracy_original"]:.4f}) and agrees with the swapped label on '
+            f'{report["evaluator_agreement_swapped"]:.4f}.')
+
+  def report(self, networks, state, context) -> dict:
+    """Reconstruction x -> G(E_z(x), E_y(x)) and label swap G(E_z(x), y') of
+    `context.num_samples` test images; reconstructions.png, label_swap.png."""
+    originals, labels = context.test_images(context.num_samples)
+    rebuilt, codes = self.reconstruct(context, networks, state, originals)
+    # Each image swapped to the class after its own: every target differs from the true label.
+    targets = ((labels + 1) % self.family.num_classes).astype(np.int32)
+    swapped, _ = self.reconstruct(context, networks, state, originals, targets)
+    report = {
+        'model': 'ecgan', 'dataset': self.family.config.dataset, 'num_test_images': len(originals),
+        'reconstruction_mse': float(np.mean((rebuilt - originals) ** 2)),
+        'label_encoder_accuracy': float(np.mean(codes['label'] == labels)),
+        'evaluator_accuracy_reconstructed': context.evaluator_accuracy(rebuilt, labels),
+        'evaluator_accuracy_original': context.evaluator_accuracy(originals, labels),
+        'evaluator_agreement_swapped': context.evaluator_accuracy(swapped, targets),
+    }
+    shown = originals[:10]
+    context.save_grid('reconstructions.png', np.concatenate([shown, rebuilt[:10]]), columns=10,
+                      title='test images (top) and G(E_z(x), E_y(x))')
+    rows = min(8, len(shown))
+    every_class = np.tile(np.arange(self.family.num_classes, dtype=np.int32), rows)
+    swap_grid, _ = self.reconstruct(context, networks, state,
+                                    np.repeat(shown[:rows], self.family.num_classes, 0), every_class)
+    swaps = swap_grid.reshape((rows, self.family.num_classes) + data.IMAGE_SHAPE)
+    table = np.concatenate([shown[:rows, None], swaps], axis=1)
+    context.save_grid('label_swap.png', table.reshape((-1,) + data.IMAGE_SHAPE),
+                      columns=self.family.num_classes + 1,
+                      title='each row: a test image, then G(E_z(x), y) for y = 0, 1, ...')
+    return report
+
+  def encode(self, context, networks, state, images):
+    """{'z', 'label'} of float `images` by the encoders."""
+    variables = {'params': state.auxiliary.params}
+    out = context.batched(jax.jit(lambda x: networks.auxiliary.apply(variables, x, train=False)),
+                          images)
+    return {'z': out['z'], 'label': out['label_logits'].argmax(-1).astype(np.int32)}
+
+  def reconstruct(self, context, networks, state, images, labels=None):
+    """(G(E_z(x), y), the codes) with y = E_y(x), or the given `labels` (label swap)."""
+    codes = self.encode(context, networks, state, images)
+    generator = context.generator()
+    labels = codes['label'] if labels is None else labels
+    inputs = lambda z, y: self.family.generator_input({'z': z, 'label': y}, None)
+    return context.batched(jax.jit(lambda z, y: generator(inputs(z, y))), codes['z'],
+                           labels), codes
+
+
+class ECGAN(cgan.CGAN):
+  Spec = ECGANSpec
 
   def networks(self, axis_name=None) -> gan.Networks:
     networks = super().networks(axis_name)
@@ -56,58 +115,3 @@ class ECGAN(cgan.CGAN):
 
     (_, terms), grads = jax.value_and_grad(loss_fn, has_aux=True)(state.params)
     return state.apply_gradients(grads=mean(grads)), terms
-
-  # ---- its evaluation report (IcGAN, Perarnau et al. 2016)
-  @classmethod
-  def describe_report(cls, report) -> str:
-    """The report in one sentence, for the results pages."""
-    return (f'reconstruction MSE {report["reconstruction_mse"]:.4f}, the evaluator recognises '
-            f'{report["evaluator_accuracy_reconstructed"]:.4f} of reconstructions (originals '
-            f'{report["evaluator_accuracy_original"]:.4f}) and agrees with the swapped label on '
-            f'{report["evaluator_agreement_swapped"]:.4f}.')
-
-  def report(self, networks, state, context) -> dict:
-    """Reconstruction x -> G(E_z(x), E_y(x)) and label swap G(E_z(x), y') of
-    `context.num_samples` test images; reconstructions.png, label_swap.png."""
-    originals, labels = context.test_images(context.num_samples)
-    rebuilt, codes = self.reconstruct(context, networks, state, originals)
-    # Each image swapped to the class after its own: every target differs from the true label.
-    targets = ((labels + 1) % self.num_classes).astype(np.int32)
-    swapped, _ = self.reconstruct(context, networks, state, originals, targets)
-    report = {
-        'model': 'ecgan', 'dataset': self.config.dataset, 'num_test_images': len(originals),
-        'reconstruction_mse': float(np.mean((rebuilt - originals) ** 2)),
-        'label_encoder_accuracy': float(np.mean(codes['label'] == labels)),
-        'evaluator_accuracy_reconstructed': context.evaluator_accuracy(rebuilt, labels),
-        'evaluator_accuracy_original': context.evaluator_accuracy(originals, labels),
-        'evaluator_agreement_swapped': context.evaluator_accuracy(swapped, targets),
-    }
-    shown = originals[:10]
-    context.save_grid('reconstructions.png', np.concatenate([shown, rebuilt[:10]]), columns=10,
-                      title='test images (top) and G(E_z(x), E_y(x))')
-    rows = min(8, len(shown))
-    every_class = np.tile(np.arange(self.num_classes, dtype=np.int32), rows)
-    swap_grid, _ = self.reconstruct(context, networks, state,
-                                    np.repeat(shown[:rows], self.num_classes, 0), every_class)
-    swaps = swap_grid.reshape((rows, self.num_classes) + data.IMAGE_SHAPE)
-    table = np.concatenate([shown[:rows, None], swaps], axis=1)
-    context.save_grid('label_swap.png', table.reshape((-1,) + data.IMAGE_SHAPE),
-                      columns=self.num_classes + 1,
-                      title='each row: a test image, then G(E_z(x), y) for y = 0, 1, ...')
-    return report
-
-  def encode(self, context, networks, state, images):
-    """{'z', 'label'} of float `images` by the encoders."""
-    variables = {'params': state.auxiliary.params}
-    out = context.batched(jax.jit(lambda x: networks.auxiliary.apply(variables, x, train=False)),
-                          images)
-    return {'z': out['z'], 'label': out['label_logits'].argmax(-1).astype(np.int32)}
-
-  def reconstruct(self, context, networks, state, images, labels=None):
-    """(G(E_z(x), y), the codes) with y = E_y(x), or the given `labels` (label swap)."""
-    codes = self.encode(context, networks, state, images)
-    generator = context.generator()
-    labels = codes['label'] if labels is None else labels
-    inputs = lambda z, y: self.generator_input({'z': z, 'label': y}, None)
-    return context.batched(jax.jit(lambda z, y: generator(inputs(z, y))), codes['z'],
-                           labels), codes

@@ -1,14 +1,16 @@
-"""The unconditional GAN (Goodfellow et al. 2014) on the MLP or DCGAN backbone, and the protocol
-every family follows.
+"""The unconditional GAN (Goodfellow et al. 2014) on the MLP or DCGAN backbone, and the two
+contracts every family follows.
 
-A family is what differs between GANs, as data and small functions that the one shared step
-(`gans.core.step`) calls: the arrays a run keeps on the device, the random inputs drawn each step
-and how they are fed to G and D, what D's outputs mean, D's and G's extra loss terms, an
-auxiliary network trained beside them, how it samples and how its grid looks. A new family is a
-subclass overriding what differs, in a file of its own, plus one line in the registry
-(`gans.core.families`). The family also owns what the rest of the code asks about its runs: its
-config section and defaults, their validation, the fields of a run's identity, its title on the
-results pages; the shared layers ask the registry and never name a family.
+A family is what differs between GANs, as data and small functions, in two classes of one file:
+- `GAN`, what training needs, which the one shared step (`gans.core.step`) calls: the networks,
+  the arrays a run keeps on the device, the random inputs drawn each step and how they are fed to
+  G and D, what D's outputs mean, D's and G's extra loss terms, an auxiliary network trained
+  beside them, and G's inputs when sampling;
+- `GANSpec`, what the rest of the code asks about its runs: its config section, defaults and
+  their checks, the fields of a run's identity, its title, its grid, its own evaluation report.
+A new family subclasses both, overriding what differs, and names its spec in `Spec`; one line in
+the registry (`gans.core.families`) makes it a model. The shared layers ask the registry and
+never name a family.
 
 The base class also carries the label machinery that the label families (cGAN, AC-GAN, E-cGAN,
 class-conditional PPCA) switch on with `label_model`: G(z, y) with y drawn uniformly for fakes,
@@ -41,16 +43,19 @@ class Networks(NamedTuple):
   auxiliary: Optional[nn.Module] = None  # trained beside G and D by `update_auxiliary`
 
 
-class GAN:
-  """G(z) against D(x) with one real/fake logit, on the backbone the model names (mlp, dcgan)."""
-  # Class-conditional: G takes the dataset's class label, real batches carry labels, and the
-  # samples' labels are classes, so their conditional accuracy means something. (InfoGAN's
-  # categorical code is exported like labels, `sample_labels`, but is none of these.)
-  label_model = False
-  samples_from_noise = True  # False: G needs more than noise (CC-GAN in-paints given images)
-  closed_form = False  # True: fitted once by the training layer instead of trained by steps
+class GANSpec:
+  """What the rest of the code asks about a family apart from training: its config section and
+  the checks of its values, a run's identity, its title and grid on the results pages, its own
+  evaluation report and that report's table. Class-level members answer about a config before
+  any family is built; a spec bound to a built family (`family.spec`) draws its grid and report.
+  """
+  section = None  # the config section of the family's own settings, if it has one
+  backbone_in_section = False  # True: config[section]['backbone'] names the backbone
+  allowed_losses = None  # the config.loss values the family can train with; None: all
+  # Epochs whose sample grids the original work showed, kept on the results pages by name.
+  published_grid_epochs = {'dcgan': (1, 10, 50)}  # the TensorFlow DCGAN tutorial
   # The file (<report_stem>.json) of the family's own evaluation report, if it has one; such a
-  # family defines `report(networks, state, context)` (a gans.evaluation.reports.ReportContext
+  # spec defines `report(networks, state, context)` (a gans.evaluation.reports.ReportContext
   # hands it data, the evaluator and a folder for figures) and `describe_report(report)`, the
   # report in one sentence for the results pages; `report_figures`: (file, caption) of the
   # figures its report writes, shown under the run on the results pages.
@@ -61,13 +66,11 @@ class GAN:
   # report's fields), 'run_columns' (add epochs and seconds per epoch)}; families whose tables
   # have one title share it. None: no table.
   report_table = None
-  allowed_losses = None  # the config.loss values the family can train with; None: all
-  section = None  # the config section of the family's own settings, if it has one
-  backbone_in_section = False  # True: config[section]['backbone'] names the backbone
-  # Epochs whose sample grids the original work showed, kept on the results pages by name.
-  published_grid_epochs = {'dcgan': (1, 10, 50)}  # the TensorFlow DCGAN tutorial
 
-  # ---- what the run's config says about the family (configs may be plain dicts: item access)
+  def __init__(self, family):
+    self.family = family
+
+  # ---- what a config says about the family (configs may be plain dicts: item access)
   @classmethod
   def section_defaults(cls) -> dict:
     """The default values of config[cls.section]."""
@@ -110,6 +113,36 @@ class GAN:
   def reference_grid_epochs(cls, config) -> tuple:
     return cls.published_grid_epochs.get(config['model'], ())
 
+  # ---- the per-epoch grid of a built family
+  def grid_inputs(self, z, images):
+    """(G's inputs for the per-epoch grid, its columns): 8 columns of fixed noise; a label model
+    has a row per class with the same noise down each column."""
+    del images
+    family = self.family
+    if not family.label_model:
+      return z, GRID_COLUMNS
+    columns = max(1, len(z) // family.num_classes)
+    labels = np.repeat(np.arange(family.num_classes, dtype=np.int32), columns)
+    return {'z': jnp.tile(z[:columns], (family.num_classes, 1)), 'label': labels}, columns
+
+  def grid_rows(self, generated, inputs, images):
+    """The grid's images, row after row, float in [-1, 1]."""
+    del inputs, images
+    return generated
+
+
+class GAN:
+  """G(z) against D(x) with one real/fake logit, on the backbone the model names (mlp, dcgan):
+  what the shared step (`gans.core.step`), the trainer and sampling need of a family. What else
+  the code asks about it is its `Spec`."""
+  Spec = GANSpec  # bound to each built family as `family.spec`
+  # Class-conditional: G takes the dataset's class label, real batches carry labels, and the
+  # samples' labels are classes, so their conditional accuracy means something. (InfoGAN's
+  # categorical code is exported like labels, `sample_labels`, but is none of these.)
+  label_model = False
+  samples_from_noise = True  # False: G needs more than noise (CC-GAN in-paints given images)
+  closed_form = False  # True: fitted once by the training layer instead of trained by steps
+
   def batch_sizes(self) -> list:
     """(name, size) of each batch that must split evenly over the devices."""
     return [('batch_size', self.config.batch_size)]
@@ -117,6 +150,7 @@ class GAN:
   def __init__(self, config, backbone: str, num_classes: int):
     self.config, self.backbone, self.num_classes = config, backbone, num_classes
     self.latent_dim = config.latent_dim
+    self.spec = self.Spec(self)
 
   # ---- networks
   def discriminator_outputs(self) -> int:
@@ -207,7 +241,7 @@ class GAN:
     del module, fake, draws, mean
     return state, {}
 
-  # ---- sampling and pictures
+  # ---- sampling
   def balanced_labels(self, start, num) -> np.ndarray:
     """Labels start, start + 1, ... modulo K: every class equally often."""
     return ((start + np.arange(num)) % self.num_classes).astype(np.int32)
@@ -222,18 +256,3 @@ class GAN:
     if self.label_model:
       return {'z': z, 'label': self.balanced_labels(start, len(z))}
     return z
-
-  def grid_inputs(self, z, images):
-    """(G's inputs for the per-epoch grid, its columns): 8 columns of fixed noise; a label model
-    has a row per class with the same noise down each column."""
-    del images
-    if not self.label_model:
-      return z, GRID_COLUMNS
-    columns = max(1, len(z) // self.num_classes)
-    labels = np.repeat(np.arange(self.num_classes, dtype=np.int32), columns)
-    return {'z': jnp.tile(z[:columns], (self.num_classes, 1)), 'label': labels}, columns
-
-  def grid_rows(self, generated, inputs, images):
-    """The grid's images, row after row, float in [-1, 1]."""
-    del inputs, images
-    return generated

@@ -45,7 +45,7 @@ def gaussian_nll(means, codes):
   return jnp.mean(jnp.sum(0.5 * (codes - means) ** 2 + 0.5 * math.log(2 * math.pi), axis=-1))
 
 
-class InfoGAN(gan.GAN):
+class InfoGANSpec(gan.GANSpec):
   report_stem = 'eval_infogan'
   report_figures = (('infogan_codes.png', 'a row per categorical code value'),)
   report_table = {
@@ -88,6 +88,69 @@ class InfoGAN(gan.GAN):
   @classmethod
   def title(cls, config) -> str:
     return f'InfoGAN ({config["infogan"]["backbone"]} backbone)'
+
+  def grid_inputs(self, z, images):
+    """One row per categorical value with the same noise down each column (continuous codes 0);
+    then, for each continuous code, one row per categorical value with that code going from
+    -2 to 2 across the columns (the other codes 0, the noise of the first column)."""
+    del images
+    columns = min(GRID_COLUMNS, len(z))
+    noise = jnp.asarray(z)[:columns, self.family.continuous:]
+    rows = np.repeat(np.arange(self.family.categories, dtype=np.int32), columns)
+    count = len(rows)
+    noises = [jnp.tile(noise, (self.family.categories, 1))]
+    continuous = [np.zeros((count, self.family.continuous), np.float32)]
+    values = np.tile(np.linspace(*TRAVERSAL, columns, dtype=np.float32), self.family.categories)
+    for i in range(self.family.continuous):
+      noises.append(jnp.tile(noise[:1], (count, 1)))
+      codes = np.zeros((count, self.family.continuous), np.float32)
+      codes[:, i] = values
+      continuous.append(codes)
+    return self.family.codes_input(jnp.concatenate(noises), jnp.asarray(np.concatenate(continuous)),
+                            np.tile(rows, 1 + self.family.continuous)), columns
+
+  @classmethod
+  def describe_report(cls, report) -> str:
+    """The report in one sentence, for the results pages."""
+    return (f'its {report["categories"]}-valued code names the evaluator\'s class of '
+            f'{report["code_accuracy"]:.4f} of samples after matching codes to classes (chance '
+            f'{report["chance_accuracy"]:.4f}).')
+
+  def report(self, networks, state, context) -> dict:
+    """The unsupervised accuracy of the categorical code on `context.num_samples` samples, each
+    code value equally often: the evaluator's predicted class of each sample against its code,
+    after the best one-to-one matching of codes to classes (metrics.matched_accuracy). Its chance
+    level is the same matching on the same samples with their codes shuffled: what a code that
+    says nothing about the class scores, the matching's own optimism included.
+    infogan_codes.png: a row of samples per code value, in the order of the classes matched to
+    them."""
+    del networks, state  # the context samples G
+    images, codes = context.sample()
+    predicted, num_classes = context.evaluator_classes(images)
+    matched = metrics.matched_accuracy(codes, predicted, self.family.categories, num_classes)
+    shuffled = np.random.default_rng(context.seed).permutation(codes)
+    chance = metrics.matched_accuracy(shuffled, predicted, self.family.categories, num_classes)
+    report = {
+        'model': 'infogan', 'dataset': self.family.config.dataset, 'num_samples': len(images),
+        'categories': self.family.categories, 'classes': num_classes,
+        'classifier': context.evaluator_info,
+        'code_accuracy': matched['accuracy'],
+        'chance_accuracy': chance['accuracy'],
+        'code_to_class': matched['assignment'].tolist(),
+        'per_code_accuracy': [float(a) for a in matched['per_code_accuracy']],
+    }
+    order = np.argsort(np.where(matched['assignment'] >= 0, matched['assignment'], num_classes),
+                       kind='stable')
+    columns = 10
+    blank = np.zeros((columns,) + images.shape[1:], images.dtype)
+    rows = np.concatenate([np.concatenate([images[codes == c], blank])[:columns] for c in order])
+    context.save_grid('infogan_codes.png', rows, columns=columns,
+                      title='a row per code value, in the order of their matched classes')
+    return report
+
+
+class InfoGAN(gan.GAN):
+  Spec = InfoGANSpec
 
   def __init__(self, config, backbone, num_classes):
     super().__init__(config, backbone, num_classes)
@@ -156,63 +219,3 @@ class InfoGAN(gan.GAN):
   def noise_inputs(self, z, start=0):
     return self.codes_input(z[:, self.continuous:], self.continuous_codes(z),
                             self.sample_labels(start, len(z)))
-
-  def grid_inputs(self, z, images):
-    """One row per categorical value with the same noise down each column (continuous codes 0);
-    then, for each continuous code, one row per categorical value with that code going from
-    -2 to 2 across the columns (the other codes 0, the noise of the first column)."""
-    del images
-    columns = min(GRID_COLUMNS, len(z))
-    noise = jnp.asarray(z)[:columns, self.continuous:]
-    rows = np.repeat(np.arange(self.categories, dtype=np.int32), columns)
-    count = len(rows)
-    noises = [jnp.tile(noise, (self.categories, 1))]
-    continuous = [np.zeros((count, self.continuous), np.float32)]
-    values = np.tile(np.linspace(*TRAVERSAL, columns, dtype=np.float32), self.categories)
-    for i in range(self.continuous):
-      noises.append(jnp.tile(noise[:1], (count, 1)))
-      codes = np.zeros((count, self.continuous), np.float32)
-      codes[:, i] = values
-      continuous.append(codes)
-    return self.codes_input(jnp.concatenate(noises), jnp.asarray(np.concatenate(continuous)),
-                            np.tile(rows, 1 + self.continuous)), columns
-
-  # ---- its evaluation report
-  @classmethod
-  def describe_report(cls, report) -> str:
-    """The report in one sentence, for the results pages."""
-    return (f'its {report["categories"]}-valued code names the evaluator\'s class of '
-            f'{report["code_accuracy"]:.4f} of samples after matching codes to classes (chance '
-            f'{report["chance_accuracy"]:.4f}).')
-
-  def report(self, networks, state, context) -> dict:
-    """The unsupervised accuracy of the categorical code on `context.num_samples` samples, each
-    code value equally often: the evaluator's predicted class of each sample against its code,
-    after the best one-to-one matching of codes to classes (metrics.matched_accuracy). Its chance
-    level is the same matching on the same samples with their codes shuffled: what a code that
-    says nothing about the class scores, the matching's own optimism included.
-    infogan_codes.png: a row of samples per code value, in the order of the classes matched to
-    them."""
-    del networks, state  # the context samples G
-    images, codes = context.sample()
-    predicted, num_classes = context.evaluator_classes(images)
-    matched = metrics.matched_accuracy(codes, predicted, self.categories, num_classes)
-    shuffled = np.random.default_rng(context.seed).permutation(codes)
-    chance = metrics.matched_accuracy(shuffled, predicted, self.categories, num_classes)
-    report = {
-        'model': 'infogan', 'dataset': self.config.dataset, 'num_samples': len(images),
-        'categories': self.categories, 'classes': num_classes,
-        'classifier': context.evaluator_info,
-        'code_accuracy': matched['accuracy'],
-        'chance_accuracy': chance['accuracy'],
-        'code_to_class': matched['assignment'].tolist(),
-        'per_code_accuracy': [float(a) for a in matched['per_code_accuracy']],
-    }
-    order = np.argsort(np.where(matched['assignment'] >= 0, matched['assignment'], num_classes),
-                       kind='stable')
-    columns = 10
-    blank = np.zeros((columns,) + images.shape[1:], images.dtype)
-    rows = np.concatenate([np.concatenate([images[codes == c], blank])[:columns] for c in order])
-    context.save_grid('infogan_codes.png', rows, columns=columns,
-                      title='a row per code value, in the order of their matched classes')
-    return report

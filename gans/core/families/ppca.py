@@ -10,8 +10,7 @@ from gans.core.families import gan
 from gans.core.models import ppca
 
 
-class PPCA(gan.GAN):
-  closed_form = True
+class PPCASpec(gan.GANSpec):
   section = 'ppca'
 
   @classmethod
@@ -46,6 +45,11 @@ class PPCA(gan.GAN):
   def title(cls, config) -> str:
     kind = 'class-conditional PPCA' if config['ppca']['class_conditional'] else 'PPCA'
     return f'{kind}, k = {config["ppca"]["components"]}'
+
+
+class PPCA(gan.GAN):
+  Spec = PPCASpec
+  closed_form = True
 
   def fit(self, images, labels):
     """The generator's params: the closed-form fit the training layer runs instead of steps."""
