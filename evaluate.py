@@ -45,15 +45,34 @@ def main():
   if FLAGS.workdir:
     reports = workdir.evaluate_workdir(FLAGS.workdir, FLAGS.num_samples, FLAGS.seed,
                                        FLAGS.data_dir, FLAGS.classifier_dir, FLAGS.dataset)
+    written = FLAGS.workdir
   else:
     if not FLAGS.dataset:
       raise UsageError('--samples needs --dataset, the dataset the samples imitate')
     reports, written = scoring.evaluate_file(FLAGS.samples, FLAGS.dataset, FLAGS.seed,
                                              FLAGS.data_dir, FLAGS.classifier_dir,
                                              FLAGS.output_dir)
-    logging.info('Wrote the report and its figures to %s', written)
   for stem, report in reports.items():
-    print(f'[{stem}]\n{scoring.format_report(report)}')
+    print(f'[{stem}]\n{scoring.format_report(with_directions(report))}')
+  if any('samples' in report for report in reports.values()):
+    print('↑: higher is better; ↓: lower is better')
+  logging.info('Wrote %s and their figures to %s',
+               ', '.join(f'{stem}.json' for stem in reports), written)
+
+
+def with_directions(report):
+  """The report with ↑ or ↓ after each metric the results pages mark so (their table's
+  labels, gans.tools.report.METRICS), so that the console table reads like them."""
+  if 'samples' not in report:  # a family's own report: none of those metrics
+    return report
+  from gans.tools.report import METRICS
+  directions = {key: label[-1] for key, label, _ in METRICS if label[-1] in '↑↓'}
+
+  def marked(scores):
+    return {f'{name} {directions[name]}' if name in directions else name: value
+            for name, value in scores.items()}
+
+  return {**report, 'samples': marked(report['samples']), 'real': marked(report['real'])}
 
 
 if __name__ == '__main__':

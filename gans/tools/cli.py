@@ -20,9 +20,11 @@ with exit status 2 for a UsageError (and for flags absl cannot parse), 3 for a S
 """
 import re
 import sys
+import traceback
 from typing import Callable, NoReturn, Optional, Tuple, Type
 
 from absl import app, flags
+from ml_collections.config_flags import config_path
 
 from gans.core.errors import StorageError, UsageError
 
@@ -56,14 +58,40 @@ def _short_flag_error(error: flags.Error) -> str:
   return message
 
 
+def _unknown_field(argv, error: Exception) -> Optional[str]:
+  """The error line of an override naming no field, from ml_collections' KeyError (or the
+  AttributeError around one): "'FIELD'" and perhaps its own 'Did you mean "NAME"' hint, or, for a
+  field under a value that is no ConfigDict, "Attribute <class 'TYPE'>.FIELD does not exist ...".
+  None when the error was not raised resolving an override's path (get_config() raised it)."""
+  if not any(frame.filename == config_path.__file__
+             for frame in traceback.extract_tb(error.__traceback__)):
+    return None
+  cause = error.args[0] if error.args and isinstance(error.args[0], KeyError) else error
+  text = str(cause.args[0]) if cause.args else ''
+  named = re.fullmatch(r"'([^']+)'(?:\nDid you mean \"([^\"]+)\".*)?", text, re.DOTALL)
+  under_value = re.match(r"Attribute <class '(\w+)'>\.(\w+) does not exist", text)
+  field = named.group(1) if named else under_value.group(2) if under_value else None
+  override = _argument(argv, lambda name: field in name.split('.')[1:], None)
+  if field is None or override is None:
+    return None
+  name = override.split('=')[0]
+  path = name.split('.')[1:]
+  parents = path[:path.index(field)]
+  if under_value:
+    return (f'{name}: the config\'s {".".join(parents)} is of type {under_value.group(1)}, '
+            f'which has no field {field!r}')
+  hint = named.group(2)
+  return (f'{name}: the config has no field {".".join(parents + [field])!r}'
+          + (f'; did you mean {".".join(parents + [hint])!r}?' if hint else ''))
+
+
 def _config_error(argv, error: Exception) -> str:
   """The error line of an exception raised while ml_collections loads a config file or applies
-  a --config.FIELD=VALUE override (it raises AttributeError or KeyError for an unknown field)."""
+  a --config.FIELD=VALUE override: the override that names no field, else the file."""
   if isinstance(error, (AttributeError, KeyError)):
-    field = str(error).strip('"\'')
-    override = _argument(argv, lambda name: name.endswith(f'.{field}'), None)
-    if override is not None:
-      return f'{override}: the config has no field {field!r}'
+    unknown_field = _unknown_field(argv, error)
+    if unknown_field:
+      return unknown_field
   config = _argument(argv, lambda name: name == '--config', '--config')
   return (f'{config}: loading it raised {type(error).__name__}: {error}; give '
           f'{CONFIG_FILE_HELP}')
