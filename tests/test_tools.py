@@ -12,7 +12,7 @@ from gans.core.errors import StorageError, UsageError
 from gans.tools import cli
 
 TOOLS = ('augmentation', 'benchmark', 'benchmark_classifier', 'benchmark_metrics', 'cli',
-         'faults', 'layer_times', 'ppca_sweep', 'report', 'train_evaluator')
+         'faults', 'layer_times', 'ppca_sweep', 'report', 'sample', 'train_evaluator')
 # Imports every module of gans.tools, one by one, and prints the flags each one added that a
 # module of this package defines (absl records the module that called DEFINE_*); libraries the
 # tools import (absl.app, orbax) add flags of their own, which are not ours to judge. Then it
@@ -97,6 +97,23 @@ def test_a_torch_peer_that_is_not_a_file_is_refused_before_timing(tmp_path):
   assert out.returncode == 2
   assert error_lines(out.stderr) == [f'error: --torch_peer (or $GANS_TORCH_PEER) {missing!r} is '
                                      f'not a file']
+
+
+@pytest.mark.parametrize('args, message', [
+    # dcgan_fast.py trains at batch 64: --batch_size left unset must not replace it.
+    (['--config=gans/configs/dcgan_fast.py', '--devices=3'],
+     'batch_size 64 is not divisible by 3 devices'),
+    (['--config=gans/configs/dcgan_fast.py', '--devices=3', '--batch_size=65'],
+     'batch_size 65 is not divisible by 3 devices'),
+    (['--config.steps_per_call=4', '--steps=6'],
+     'steps (6) must be a multiple of steps_per_call (4)'),
+    (['--config=gans/configs/ppca64.py'], 'a ppca is fitted in closed form'),
+])
+def test_benchmark_flags_left_unset_keep_the_configs_values(args, message):
+  out = run('-m', 'gans.tools.benchmark', *args)
+  errors = error_lines(out.stderr)
+  assert out.returncode == 2 and len(errors) == 1, out.stderr
+  assert errors[0].startswith(f'error: {message}')
 
 
 @pytest.mark.parametrize('error, code', [(UsageError('bad\nvalue'), 2), (StorageError('disk'), 3)])

@@ -1,6 +1,9 @@
 """Times the train step: `python -m gans.tools.benchmark --model=dcgan --batch_size=256
 --steps=20 [--steps_per_call=K] [--devices=D] [--torch_peer=PATH] [--config.FIELD=VALUE ...]`.
 
+`--model`, `--batch_size` and `--steps_per_call` set the config's fields of their names; left
+unset, the config's values stand (`--config=gans/configs/dcgan_fast.py` times its batch of 64).
+
 Times what train.py runs per step: the model's real state, placed as training places it
 (`gans.core.parallel.Placement`), and the compiled K-step call (`Placement.compile`, K =
 `steps_per_call`) that gathers each batch on the device from a training split kept there, with
@@ -62,6 +65,8 @@ PEAK_FLOPS = {
 }
 
 FLAGS = flags.FLAGS
+# Flags that set the config's field of their name; one left unset keeps the config's value.
+CONFIG_FLAGS = ('model', 'batch_size', 'steps_per_call')
 
 
 def parallel_mode(config, num_devices) -> str:
@@ -76,6 +81,9 @@ def parallel_mode(config, num_devices) -> str:
 
 def _check(config, num_steps, num_devices):
   """Refuses bad settings before anything is built or compiled; returns the parallel mode."""
+  if families.build(config).closed_form:  # first: a closed-form config resolves no batch size
+    raise UsageError(f'a {config.model} is fitted in closed form and has no train step to time; '
+                     f'allowed: {", ".join(STEP_MODELS)}')
   steps_per_call = config.steps_per_call
   if num_steps % steps_per_call:
     raise UsageError(f'steps ({num_steps}) must be a multiple of steps_per_call ({steps_per_call})')
@@ -84,9 +92,6 @@ def _check(config, num_steps, num_devices):
                      f'devices, got {num_devices}')
   if config.batch_size % num_devices:
     raise UsageError(f'batch_size {config.batch_size} is not divisible by {num_devices} devices')
-  if families.build(config).closed_form:
-    raise UsageError(f'a {config.model} is fitted in closed form and has no train step to time; '
-                     f'allowed: {", ".join(STEP_MODELS)}')
   mode = parallel_mode(config, num_devices)
   if mode != 'jit' and num_devices != jax.device_count():
     raise UsageError(f'a {mode} step runs over every device, as in train.py: --devices must be 1 '
@@ -178,13 +183,14 @@ def define_flags():
   config_flags.DEFINE_config_file(
       'config', os.path.join(REPO, 'gans/configs/default.py'),
       'ml_collections config file; override fields with --config.FIELD=VALUE.')
-  flags.DEFINE_enum('model', 'dcgan', STEP_MODELS, 'Model family (config.model).')
-  flags.DEFINE_integer('batch_size', None,
-                       'Global batch size; default the model\'s baseline value.', lower_bound=1)
+  flags.DEFINE_enum('model', None, STEP_MODELS, 'Model family (config.model); default the '
+                    'config\'s.')
+  flags.DEFINE_integer('batch_size', None, 'Global batch size (config.batch_size); default the '
+                       'config\'s, else the model\'s baseline value.', lower_bound=1)
   flags.DEFINE_integer('steps', 20, 'Steps timed, after compilation and one warm-up call.',
                        lower_bound=1)
-  flags.DEFINE_integer('steps_per_call', 1, 'Steps fused into one call (config.steps_per_call).',
-                       lower_bound=1)
+  flags.DEFINE_integer('steps_per_call', None, 'Steps fused into one call '
+                       '(config.steps_per_call); default the config\'s.', lower_bound=1)
   flags.DEFINE_integer('devices', 1, 'Devices to pmap the step over (to shard it over with '
                        '--config.parallel=sharded); 1 jits it.', lower_bound=1)
   flags.DEFINE_string('torch_peer', os.environ.get('GANS_TORCH_PEER', TORCH_PEER),
@@ -196,10 +202,10 @@ def main():
   jax.config.update('jax_num_cpu_devices', FLAGS.devices)  # before any JAX work
   startup.prepare()
   config = FLAGS.config
-  config.model = FLAGS.model
-  config.batch_size = FLAGS.batch_size
-  config.steps_per_call = FLAGS.steps_per_call
-  peer_path = FLAGS.torch_peer if FLAGS.model in PEER_MODELS else None
+  for field in CONFIG_FLAGS:
+    if FLAGS[field].value is not None:
+      config[field] = FLAGS[field].value
+  peer_path = FLAGS.torch_peer if config.model in PEER_MODELS else None
   if peer_path and not os.path.isfile(peer_path):
     raise UsageError(f'--torch_peer (or $GANS_TORCH_PEER) {peer_path!r} is not a file')
   result = time_train_step(config_lib.resolve(config), FLAGS.steps, FLAGS.devices)
