@@ -227,3 +227,75 @@ def test_report_writes_the_readme_table_of_each_datasets_best_runs_between_its_m
   assert error_lines(out.stderr) == [f"error: --readme '{readme}' must hold "
                                      '<!-- results:begin --> and then <!-- results:end -->, once '
                                      'each']
+
+
+def study_cell(variant, overrides, seed, curve, fd, kid, precision, ema=True):
+  """A loss study's cell as gans.tools.sweep writes it: `curve` [(seconds, fd)], the final scores
+  of the EMA of G (`ema`) or of G alone."""
+  key = 'fd_ema' if ema else 'fd'
+  scores = {'frechet_distance': fd, 'kid': kid, 'precision': precision, 'recall': precision - 0.1}
+  return {'variant': variant, 'overrides': overrides, 'seed': seed, 'dataset': 'mnist',
+          'steps': 3000, 'discriminator_steps': 3000, 'population_seconds': 400.0,
+          'curve': [{'step': 500 * (i + 1), 'seconds': seconds, key: fd_point}
+                    for i, (seconds, fd_point) in enumerate(curve)],
+          'g': scores, 'ema': scores if ema else None,
+          'real': {'frechet_distance': 2.0, 'kid': 0.01, 'precision': 0.86, 'recall': 0.87}}
+
+
+def test_report_opens_with_each_datasets_loss_study_beside_the_ten_epoch_runs(tmp_path):
+  from gans.tools import report
+  results = tmp_path / 'results'
+  fake_run(results, 'dcgan_fast_mnist', 'mnist', 9.0, ema_scores=5.4)
+  (results / 'dcgan_fast_mnist' / 'samples_epoch_030.png').write_bytes(b'')
+  no_bn = {'dcgan.discriminator_batch_norm': False,
+           'dcgan.discriminator_batch_norm_halves': False}
+  wgan = {'loss': 'wasserstein_gp', 'n_critic': 5, **no_bn}
+  # Real at 2.0: within 10x (20) at 200 s and 220 s; within 4x (8) at 300 s for seed 0 alone.
+  cells = [study_cell('non-saturating', {}, 0, [(100, 50), (200, 15), (300, 6)], 5.0, 0.1, 0.7),
+           study_cell('non-saturating', {}, 1, [(110, 30), (220, 19), (330, 9)], 7.0, 0.3, 0.8),
+           study_cell('WGAN-GP', wgan, 0, [(500, 80), (1000, 40)], 40.0, 1.0, 0.5, ema=False),
+           study_cell('WGAN-GP', wgan, 1, [(520, 90), (1040, 60)], 60.0, 2.0, 0.6, ema=False)]
+  (results / 'loss_study_mnist').mkdir()
+  (results / 'loss_study_mnist' / 'cells.jsonl').write_text(
+      ''.join(json.dumps(cell) + '\n' for cell in cells))
+  assert report.median_curves(cells) == {'non-saturating': ([105, 210, 315], [40, 17, 7.5]),
+                                         'WGAN-GP': ([510, 1020], [85, 50])}
+  report.write_report(report.collected_runs(str(results)), [], [], 'a test', str(results))
+  page = (results / 'REPORT.md').read_text()
+  study = page.split('### Loss study on MNIST\n\n')[1].split('\n\n![')[0].splitlines()
+  assert study[0] == '3,000 generator steps; cells in [loss_study_mnist/cells.jsonl](' \
+                     'loss_study_mnist/cells.jsonl), made by [loss_study_mnist/command.sh](' \
+                     'loss_study_mnist/command.sh).'
+  assert study[2] == ('| variant | loss and penalty; other overrides | D\'s batch norm | seeds | '
+                      'FD ↓ median [min, max] | KID ↓ | precision ↑ | recall ↑ | seconds to 10 × '
+                      'real | seconds to 4 × real | 10-epoch run: FD ↓ |')
+  assert study[4:] == [
+      '| non-saturating | non-saturating loss | BN halves | 0,1 | 6.0 [5.0, 7.0] | 0.200 | 0.750 '
+      '| 0.650 | 210 | – (1 of 2 seeds) | [5.4](README.md#dcgan_fast_mnist) (EMA of G) |',
+      '| WGAN-GP | WGAN-GP; `n_critic=5` | none | 0,1 | 50.0 [40.0, 60.0] (G) | 1.500 | 0.550 | '
+      '0.450 | – | – | – |',
+      '| real train images (reference) | | | | 2.0 | 0.010 | 0.860 | 0.870 | | | |']
+  assert page.index('## Losses and penalties at one budget') < page.index('## MNIST')
+  assert ('Fashion-MNIST: no finished cell of the study in loss_study_fashion_mnist/ yet.'
+          in page)
+  assert (results / 'fd_vs_seconds_mnist.png').stat().st_size > 0
+  assert not (results / 'fd_vs_seconds_fashion_mnist.png').exists()
+
+
+def test_runs_in_their_original_settings_get_a_section_of_their_own(tmp_path):
+  from gans.tools import report
+  results = tmp_path / 'results'
+  for name, fd in (('mlp_mnist', 30.0), ('wgan_mnist', 300.0)):
+    fake_run(results, name, 'mnist', fd)
+    (results / name / 'samples_epoch_030.png').write_bytes(b'')
+  runs = report.collected_runs(str(results))
+  report.write_readme(runs, 'a test', str(results))
+  report.write_report(runs, [], [], 'a test', str(results))
+  readme = (results / 'README.md').read_text()
+  headline, original = readme.split('## The original settings\n')
+  assert '[mlp_mnist](#mlp_mnist) |' in headline and '[wgan_mnist](#wgan_mnist) |' not in headline
+  assert '[wgan_mnist](#wgan_mnist) |' in original.split('\n## ')[0]
+  page = (results / 'REPORT.md').read_text().split('## MNIST\n')[1]
+  headline, original = page.split('### The original settings\n')
+  assert '[mlp_mnist](README.md#mlp_mnist)' in headline and 'wgan_mnist' not in headline
+  assert '[wgan_mnist](README.md#wgan_mnist)' in original and 'mlp_mnist' not in original

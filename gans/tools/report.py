@@ -12,21 +12,28 @@ of the run that is not in those files (its config, epochs, seconds per epoch, no
 are built from every results/<run>/ holding a run.json, so runs collected earlier stay on them
 after their workdirs are gone, and a run collected again replaces its folder. Both pages write
 one table of every metric beside its real reference, with the median seconds per epoch over the
-run's epochs. The top-level README's table, between its marker comments, lists each dataset's
-best runs, so that the figures a reader meets first are rebuilt with the pages, never retyped.
+run's epochs; runs on the MLP backbone in their papers' settings (`ORIGINAL_SETTINGS`) get a
+section of their own, apart from the headline tables. REPORT.md opens with each dataset's
+loss and penalty study, read from <out>/loss_study_<dataset>/cells.jsonl (`gans.tools.sweep`), a
+table beside the 10-epoch runs of the same recipes and a figure, fd_vs_seconds_<dataset>.png. The
+sweeps and augmentation grids collected into <out> stay on REPORT.md as the runs do. The top-level
+README's table, between its marker comments, lists each dataset's best runs, so that the figures a
+reader meets first are rebuilt with the pages, never retyped.
 """
 import glob
 import json
+import math
 import os
 import shlex
 import shutil
+import statistics
 
 import numpy as np
 from absl import flags
 
 from gans.core import families
 from gans.core.errors import UsageError
-from gans.run import checkpoints
+from gans.run import checkpoints, pictures
 from gans.tools import cli
 
 FLAGS = flags.FLAGS
@@ -277,22 +284,31 @@ def report_tables(runs) -> list:
   return lines
 
 
-def write_readme(runs, machine, out_dir, earlier=()):
-  lines = ['# Results', '',
-           'Every figure and number here comes from a real run on real data, made by the commands '
-           f'shown under each run, on {machine}. Built by `python -m gans.tools.report` from each '
-           'run\'s folder here (what it copied from the run\'s workdir, and `run.json`). Each '
-           'metric is printed as **samples / real reference**: the reference is '
-           'the same number of real *train* images scored by the same code against the real test '
-           'split (see the Evaluate section of the top-level README for the metrics). Epochs: '
-           'trained / asked for by the run\'s config.', '',
-           *earlier_lines(earlier),
-           '| run | epochs | s/epoch (median) | evaluator test acc. | '
+# Runs on the MLP backbone in the settings of their family's paper or reference code, each still
+# reproducible from its config: the pages list them apart from the headline tables, in a section
+# of their own. A run whose name starts with one of these belongs there.
+ORIGINAL_SETTINGS = ('wgan_', 'r1_', 'dragan_', 'bigan_', 'infogan_mnist', 'infogan_fashion_mnist')
+ORIGINAL_SETTINGS_TITLE = 'The original settings'
+ORIGINAL_SETTINGS_INTRO = (
+    'WGAN, R1, DRAGAN, BiGAN and InfoGAN on the MLP backbone, each in the settings of its paper '
+    'or reference code that its config describes. Their networks and budgets are not those of '
+    'the headline runs above, so their numbers are listed apart; each stays reproducible from '
+    'the config in its command.')
+
+
+def split_original_settings(runs) -> tuple:
+  """(headline runs, runs in their original settings), each in the order given."""
+  original = [run for run in runs if run['name'].startswith(ORIGINAL_SETTINGS)]
+  return [run for run in runs if run not in original], original
+
+
+def readme_table(runs) -> list:
+  """The lines of README.md's table of every metric of the runs, each run's G and its EMA."""
+  lines = ['| run | epochs | s/epoch (median) | evaluator test acc. | '
            + ' | '.join(label for _, label, _ in METRICS) + ' |',
            '|' + '---|' * (4 + len(METRICS))]
-  sampled = [run for run in runs if 'samples' in run['report']]
   first_with = {}  # a report's sample scores -> the row that showed them first
-  for run in sampled:
+  for run in runs:
     for version, report in scored_versions(run):
       scores = json.dumps(report['samples'], sort_keys=True)
       row = f'[{run["name"]}](#{run["name"]}){version}'
@@ -303,12 +319,30 @@ def write_readme(runs, machine, out_dir, earlier=()):
       lines.append(f'| {row}{same} | {epochs_cell(run)} | '
                    f'{timing(run)} | {report["classifier"]["test_accuracy"]:.4f} | '
                    + ' | '.join(metric_cells(report)) + ' |')
+  return lines
+
+
+def write_readme(runs, machine, out_dir, earlier=()):
+  sampled = [run for run in runs if 'samples' in run['report']]
+  headline, original = split_original_settings(sampled)
+  lines = ['# Results', '',
+           'Every figure and number here comes from a real run on real data, made by the commands '
+           f'shown under each run, on {machine}. Built by `python -m gans.tools.report` from each '
+           'run\'s folder here (what it copied from the run\'s workdir, and `run.json`). Each '
+           'metric is printed as **samples / real reference**: the reference is '
+           'the same number of real *train* images scored by the same code against the real test '
+           'split (see the Evaluate section of the top-level README for the metrics). Epochs: '
+           'trained / asked for by the run\'s config.', '',
+           *earlier_lines(earlier), *readme_table(headline)]
   lines += ['', f'Metrics on {sampled[0]["report"]["num_samples"]:,} samples per run (a label '
             'model\'s with every class equally often; conditional accuracy: the evaluator names '
             'the class asked for; "EMA of G": the same run sampled from the exponential moving '
             'average of its generator, `evaluate.py --use_ema`). KID is the unbiased MMD² of the '
             'evaluator\'s features in their own units (not scaled by 1,000). Seconds per epoch '
             'exclude compilation and the evaluations of `--eval_every`.', '']
+  if original:
+    lines += [f'## {ORIGINAL_SETTINGS_TITLE}', '', ORIGINAL_SETTINGS_INTRO, '',
+              *readme_table(original), '']
   lines += report_tables(runs)
   for run in runs:
     name = run['name']
@@ -349,26 +383,197 @@ def model_label(config) -> str:
   return ', '.join([label] + [e for e in extras if e])
 
 
+# The loss and penalty study of each dataset: a `gans.tools.sweep` study in
+# <out>/loss_study_<dataset>/ (its command in command.sh there), the fast DCGAN with each
+# variant's overrides.
+LOSS_STUDY = 'loss_study_{dataset}'
+# The 10-epoch run of a study variant's recipe, results/<run>/, where one was made: the study
+# table gives its Fréchet distance beside the variant's.
+TEN_EPOCH_RUNS = {'non-saturating': 'dcgan_fast_{dataset}', 'SN, hinge': 'sngan_{dataset}'}
+# Overrides of D's batch norm, which the study table gives a column of its own.
+NORM_FIELDS = ('dcgan.discriminator_batch_norm', 'dcgan.discriminator_batch_norm_halves')
+
+
+def spread(values, form='.3g') -> str:
+  """'median [min, max]' of the seeds' values."""
+  return (f'{statistics.median(values):{form}} [{min(values):{form}}, '
+          f'{max(values):{form}}]')
+
+
+def curve_key(seed_cell) -> str:
+  """The Fréchet distance of a study cell's curve: its EMA's where the cell kept one, else G's."""
+  return 'fd_ema' if 'fd_ema' in seed_cell['curve'][0] else 'fd'
+
+
+def median_curves(cells) -> dict:
+  """{variant: (training seconds, Fréchet distances)}, each point the median over the variant's
+  seeds (of the EMA of G where kept), as far as every seed's curve goes."""
+  curves = {}
+  for name in dict.fromkeys(seed_cell['variant'] for seed_cell in cells):
+    ours = [seed_cell for seed_cell in cells if seed_cell['variant'] == name]
+    key, points = curve_key(ours[0]), min(len(seed_cell['curve']) for seed_cell in ours)
+    curves[name] = ([statistics.median(c['curve'][i]['seconds'] for c in ours)
+                     for i in range(points)],
+                    [statistics.median(c['curve'][i][key] for c in ours) for i in range(points)])
+  return curves
+
+
+def seconds_to_quality(seed_cell, factor):
+  """The training seconds at the first point of a study cell's curve within `factor` x the real
+  reference's Fréchet distance, None where no point came that close."""
+  key, bound = curve_key(seed_cell), factor * seed_cell['real']['frechet_distance']
+  return next((point['seconds'] for point in seed_cell['curve'] if point[key] <= bound), None)
+
+
+def median_seconds_cell(cells, factor) -> str:
+  """The median over the seeds of `seconds_to_quality`, a seed that never got there counted as
+  later than any other; '–' where the median seed never got there, and how many seeds did where
+  some did not."""
+  times = [seconds_to_quality(seed_cell, factor) for seed_cell in cells]
+  median = statistics.median(math.inf if t is None else t for t in times)
+  text = '–' if math.isinf(median) else f'{median:,.0f}'
+  reached = sum(t is not None for t in times)
+  return text if reached in (0, len(times)) else f'{text} ({reached} of {len(times)} seeds)'
+
+
+def recipe_words(overrides) -> str:
+  """A study variant's loss, penalty and spectral norm in words, then its other overrides but
+  those of D's batch norm (`NORM_FIELDS`) as FIELD=VALUE; the base's loss is non-saturating."""
+  words = [LOSS_LABELS.get(overrides.get('loss', 'non_saturating'),
+                           overrides.get('loss', 'non_saturating').replace('_', '-') + ' loss')]
+  if overrides.get('penalty', 'none') != 'none':
+    weight = overrides.get('penalty_weight')
+    words.append(f'{overrides["penalty"].upper()} penalty'
+                 + ('' if weight is None else f' (weight {weight:g})'))
+  if overrides.get('spectral_norm'):
+    words.append('spectral norm')
+  told = {'loss', 'penalty', 'penalty_weight', 'spectral_norm', *NORM_FIELDS}
+  rest = ', '.join(f'`{k}={v}`' for k, v in overrides.items() if k not in told)
+  return ', '.join(words) + (f'; {rest}' if rest else '')
+
+
+def discriminator_norm(overrides) -> str:
+  """D's batch norm in a study variant: the base's, over the real and the fake images apart
+  ('BN halves'), unless its overrides change it."""
+  if not overrides.get(NORM_FIELDS[0], True):
+    return 'none'
+  return 'BN halves' if overrides.get(NORM_FIELDS[1], True) else 'BN'
+
+
+def scored(seed_cell) -> dict:
+  """A study cell's final scores: of its EMA of G where it kept one, else of G."""
+  return seed_cell['ema'] or seed_cell['g']
+
+
+def ten_epoch_cell(runs, variant, dataset) -> str:
+  """The Fréchet distance of the 10-epoch run of a variant's recipe (`TEN_EPOCH_RUNS`; its EMA's
+  where kept), linked to the run; '–' where there is no such run or it has no scores."""
+  name = TEN_EPOCH_RUNS.get(variant, '').format(dataset=dataset)
+  run = next((r for r in runs if r['name'] == name and 'samples' in r['report']), None)
+  if run is None:
+    return '–'
+  version, report = scored_versions(run)[-1]
+  return f'[{report["samples"]["frechet_distance"]:.1f}](README.md#{name}){version}'
+
+
+def loss_study_table(cells, runs, dataset) -> list:
+  """The lines of the study's comparison table: a row per variant, median over its seeds
+  [min, max], then the real reference."""
+  header = ['variant', 'loss and penalty; other overrides', 'D\'s batch norm', 'seeds',
+            'FD ↓ median [min, max]', 'KID ↓', 'precision ↑', 'recall ↑',
+            *(f'seconds to {factor} × real' for factor in QUALITY_FACTORS),
+            '10-epoch run: FD ↓']
+  lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
+  for name in dict.fromkeys(seed_cell['variant'] for seed_cell in cells):
+    ours = [seed_cell for seed_cell in cells if seed_cell['variant'] == name]
+    scores = [scored(seed_cell) for seed_cell in ours]
+    fd = spread([s['frechet_distance'] for s in scores], '.1f')
+    row = [name, recipe_words(ours[0]['overrides']), discriminator_norm(ours[0]['overrides']),
+           ','.join(str(seed_cell['seed']) for seed_cell in ours),
+           fd if ours[0]['ema'] else f'{fd} (G)',
+           *(cell(statistics.median(s[key] for s in scores), 3)
+             for key in ('kid', 'precision', 'recall')),
+           *(median_seconds_cell(ours, factor) for factor in QUALITY_FACTORS),
+           ten_epoch_cell(runs, name, dataset)]
+    lines.append('| ' + ' | '.join(row) + ' |')
+  real = cells[0]['real']
+  lines.append(f'| real train images (reference) | | | | {cell(real["frechet_distance"], 1)} | '
+               + ' | '.join(cell(real[key], 3) for key in ('kid', 'precision', 'recall'))
+               + ' |' + ' |' * (len(QUALITY_FACTORS) + 1))
+  return lines
+
+
+def loss_study_lines(runs, out_dir) -> list:
+  """REPORT.md's opening: each dataset's loss and penalty study (`LOSS_STUDY`) as a table and a
+  figure of the Fréchet distance against training seconds, fd_vs_seconds_<dataset>.png, written
+  beside the page; a line for a dataset with no finished cell yet."""
+  lines = ['## Losses and penalties at one budget', '',
+           'The loss and penalty study (after Lucic et al. 2018, "Are GANs Created Equal?"): the '
+           'fast DCGAN trained for the same number of generator steps with each loss or penalty, '
+           'several seeds each, every seed scored on the same number of samples. A row gives the '
+           'median over the seeds and, for the Fréchet distance, [min, max]; scores are of the '
+           'EMA of G where the variant keeps one ("(G)": of G). Seconds to 10 × and 4 × real: '
+           'the training seconds (compilation and evaluations left out) of the seeds trained side '
+           'by side, at the first point of the curve within that multiple of the real '
+           'reference\'s distance; the curve scores fewer samples than the final scores, which '
+           'raises the distance, so these times are on the late side. A variant with 5 D steps a '
+           'G step pays for them in seconds. The last column is the 10-epoch run of the same '
+           'recipe, where one was made.', '']
+  for dataset, title in DATASET_TITLES.items():
+    folder = LOSS_STUDY.format(dataset=dataset)
+    path = os.path.join(out_dir, folder, 'cells.jsonl')
+    cells = read_jsonl(path) if os.path.exists(path) else []
+    if not cells:
+      lines += [f'{title}: no finished cell of the study in {folder}/ yet.', '']
+      continue
+    steps = ', '.join(f'{steps:,}' for steps in sorted({c['steps'] for c in cells}))
+    figure = f'fd_vs_seconds_{dataset}.png'
+    pictures.save_labelled_curves(median_curves(cells), 'training seconds (the seeds together)',
+                                  'Fréchet distance (median over seeds)',
+                                  os.path.join(out_dir, figure))
+    lines += [f'### Loss study on {title}', '',
+              f'{steps} generator steps; cells in [{folder}/cells.jsonl]({folder}/cells.jsonl), '
+              f'made by [{folder}/command.sh]({folder}/command.sh).', '',
+              *loss_study_table(cells, runs, dataset), '',
+              f'![Fréchet distance against training seconds, {title}]({figure})', '']
+  return lines
+
+
+EXPERIMENTS = {'ppca_sweep': 'sweep', 'augmentation': 'augmentation'}  # kind: its files' stem
+
+
 def collect_experiment(folder, out_dir, kind):
-  """Copies a sweep's or an augmentation grid's table, plot and command into results/."""
-  stem = 'sweep' if kind == 'ppca_sweep' else 'augmentation'
+  """Copies a sweep's or an augmentation grid's table, plot, command and note into
+  results/<kind>_<dataset>/, from which `load_experiment` reads it back."""
+  stem = EXPERIMENTS[kind]
   with open(os.path.join(folder, 'sweep.json' if stem == 'sweep' else 'experiment.json')) as f:
     meta = json.load(f)
   dataset = meta['dataset'] if stem == 'sweep' else meta['settings']['dataset']
   target = os.path.join(out_dir, f'{kind}_{dataset}')
-  os.makedirs(target, exist_ok=True)
-  names = [f'{stem}.md', f'{stem}.png', 'command.txt',
+  shutil.rmtree(target, ignore_errors=True)  # collected again: no file of the earlier copy stays
+  os.makedirs(target)
+  names = [f'{stem}.md', f'{stem}.png', 'command.txt', 'note.txt',
            'sweep.json' if stem == 'sweep' else 'cells.jsonl']
   for name in names:
-    shutil.copy(os.path.join(folder, name), target)
-  with open(os.path.join(folder, f'{stem}.md')) as f:
-    table = f.read().strip()
-  with open(os.path.join(folder, 'command.txt')) as f:
-    commands = f.read().strip()
-  note_path = os.path.join(folder, 'note.txt')
-  note = open(note_path).read().strip() if os.path.exists(note_path) else ''
-  return {'dataset': dataset, 'table': table, 'commands': commands, 'note': note,
-          'plot': f'{kind}_{dataset}/{stem}.png'}
+    if name != 'note.txt' or os.path.exists(os.path.join(folder, name)):
+      shutil.copy(os.path.join(folder, name), target)
+
+
+def load_experiment(folder, kind):
+  """A collected sweep or augmentation grid, read back from its results/<kind>_<dataset>/."""
+  stem, name = EXPERIMENTS[kind], os.path.basename(os.path.normpath(folder))
+  def read(filename):
+    path = os.path.join(folder, filename)
+    return open(path).read().strip() if os.path.exists(path) else ''
+  return {'dataset': name[len(kind) + 1:], 'table': read(f'{stem}.md'),
+          'commands': read('command.txt'), 'note': read('note.txt'), 'plot': f'{name}/{stem}.png'}
+
+
+def collected_experiments(out_dir, kind) -> list:
+  """Every sweep or augmentation grid of `kind` collected into out_dir, so that REPORT.md keeps
+  them after their output folders are gone."""
+  folders = sorted(glob.glob(os.path.join(out_dir, f'{kind}_*', f'{EXPERIMENTS[kind]}.md')))
+  return [load_experiment(os.path.dirname(path), kind) for path in folders]
 
 
 def findings(run):
@@ -378,8 +583,42 @@ def findings(run):
   return [families.spec(run['config']['model']).describe_report(run['family_report'])]
 
 
+def models_table(runs) -> list:
+  """The lines of REPORT.md's table of the runs on the evaluation suite."""
+  lines = ['| model | run | epochs | s/epoch | ' + ' | '.join(
+      label for key, label, _ in METRICS if key in REPORT_METRICS) + ' |',
+           '|' + '---|' * (4 + len(REPORT_METRICS))]
+  for run in runs:
+    if 'samples' not in run['report']:
+      continue
+    for version, report in scored_versions(run):
+      cells = [c for (key, _, _), c in zip(METRICS, metric_cells(report))
+               if key in REPORT_METRICS]
+      lines.append(f'| {model_label(run["config"])}{version} | '
+                   f'[{run["name"]}](README.md#{run["name"]}) | {epochs_cell(run)} | '
+                   f'{timing(run)} | ' + ' | '.join(cells) + ' |')
+  return lines + ['']
+
+
+def findings_and_samples(runs) -> list:
+  """The lines of what each family's own report found of the runs, then their samples at their
+  last epoch."""
+  lines = []
+  for run in runs:
+    link = f'[{run["name"]}](README.md#{run["name"]})'
+    lines += [f'- {model_label(run["config"])} ({link}): {finding}' for finding in findings(run)]
+  if lines:
+    lines.append('')
+  headers = [f'{model_label(r["config"])}<br>`{r["name"]}`' for r in runs]
+  return lines + ['#### Samples (last epoch)', '', '| ' + ' | '.join(headers) + ' |',
+                  '|' + '---|' * len(runs),
+                  '| ' + ' | '.join(f'![{r["name"]}]({r["name"]}/{r["grids"][-1]})' for r in runs)
+                  + ' |', '']
+
+
 def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
-  """REPORT.md: a page per dataset comparing every model, then the PPCA sweep and the
+  """REPORT.md: the loss and penalty study of each dataset, then a page per dataset comparing
+  every model, the runs in their original settings apart, then the PPCA sweep and the
   augmentation grid."""
   datasets = [d for d in DATASET_TITLES if any(r['config']['dataset'] == d for r in runs)]
   lines = ['# Report: every model of the codebase on MNIST and Fashion-MNIST', '',
@@ -393,36 +632,22 @@ def write_report(runs, sweeps, grids, machine, out_dir, earlier=()):
            '4.56 s and 26.3 s per epoch on a GPU. Epochs: trained / asked for by the run\'s '
            'config; a run short of its config\'s length is extended by running its command '
            'again, which resumes it.', '',
-           *earlier_lines(earlier)]
+           *earlier_lines(earlier), *loss_study_lines(runs, out_dir)]
   lines += ['Pages: ' + ', '.join(f'[{DATASET_TITLES[d]}](#{DATASET_TITLES[d].lower()})'
                                    for d in datasets), '']
   for dataset in datasets:
-    ours = [r for r in runs if r['config']['dataset'] == dataset]
+    headline, original = split_original_settings(
+        [r for r in runs if r['config']['dataset'] == dataset])
     lines += [f'## {DATASET_TITLES[dataset]}', '', '### Every model on the evaluation suite', '',
-              '| model | run | epochs | s/epoch | ' + ' | '.join(
-                  label for key, label, _ in METRICS if key in REPORT_METRICS) + ' |',
-              '|' + '---|' * (4 + len(REPORT_METRICS))]
-    for run in ours:
-      if 'samples' not in run['report']:
-        continue
-      for version, report in scored_versions(run):
-        cells = [c for (key, _, _), c in zip(METRICS, metric_cells(report))
-                 if key in REPORT_METRICS]
-        lines.append(f'| {model_label(run["config"])}{version} | '
-                     f'[{run["name"]}](README.md#{run["name"]}) | {epochs_cell(run)} | '
-                     f'{timing(run)} | ' + ' | '.join(cells) + ' |')
-    lines += ['', 'Conditional accuracy: how often the evaluator names the class asked for '
-              '(label models only). An E-cGAN row scores its cGAN generator, trained beside the '
+              *models_table(headline),
+              'Conditional accuracy: how often the evaluator names the class asked for (label '
+              'models only). An E-cGAN row scores its cGAN generator, trained beside the '
               'encoders; CC-GAN in-paints given images and is scored below. "EMA of G": the run '
-              'sampled from the exponential moving average of its generator\'s variables.', '']
-    for run in ours:
-      link = f'[{run["name"]}](README.md#{run["name"]})'
-      lines += [f'- {model_label(run["config"])} ({link}): {finding}' for finding in findings(run)]
-    headers = [f'{model_label(r["config"])}<br>`{r["name"]}`' for r in ours]
-    lines += ['', '### Samples (last epoch)', '', '| ' + ' | '.join(headers) + ' |',
-              '|' + '---|' * len(ours),
-              '| ' + ' | '.join(f'![{r["name"]}]({r["name"]}/{r["grids"][-1]})' for r in ours)
-              + ' |', '']
+              'sampled from the exponential moving average of its generator\'s variables.', '',
+              *findings_and_samples(headline)]
+    if original:
+      lines += [f'### {ORIGINAL_SETTINGS_TITLE}', '', ORIGINAL_SETTINGS_INTRO, '',
+                *models_table(original), *findings_and_samples(original)]
     for title, items in (('PPCA component sweep', sweeps), ('Augmentation experiment', grids)):
       ours_items = [item for item in items if item['dataset'] == dataset]
       if not ours_items:
@@ -512,13 +737,13 @@ def define_flags():
   flags.DEFINE_string('machine', None, 'What the runs ran on, for the pages.', required=True)
   flags.DEFINE_string('out', 'results', 'The results folder the pages are built in.')
   flags.DEFINE_multi_string('sweep', [], 'output_dir of a `python -m gans.tools.ppca_sweep` '
-                            '(with command.txt).')
+                            '(with command.txt) to (re)collect into --out.')
   flags.DEFINE_multi_string('augmentation', [], 'output_dir of a `python -m '
-                            'gans.tools.augmentation` (with command.txt).')
+                            'gans.tools.augmentation` (with command.txt) to (re)collect into '
+                            '--out.')
   flags.DEFINE_multi_string('earlier', [], 'A page in --out of earlier runs not re-made yet, '
                             'linked from both pages.')
-  flags.DEFINE_bool('readme_only', False, 'Rebuild README.md only (REPORT.md needs the sweeps\' '
-                    'and augmentation grids\' folders).')
+  flags.DEFINE_bool('readme_only', False, 'Rebuild README.md only, not REPORT.md.')
   flags.DEFINE_string('readme', None, 'A README whose table between the comments '
                       f'{README_MARKERS[0]} and {README_MARKERS[1]} is rewritten with each '
                       'dataset\'s best runs. Default: README.md in the folder above --out (the '
@@ -535,9 +760,12 @@ def main():
     write_readme_table(readme, runs, FLAGS.out)
   if FLAGS.readme_only:
     return
-  sweeps = [collect_experiment(d, FLAGS.out, 'ppca_sweep') for d in FLAGS.sweep]
-  grids = [collect_experiment(d, FLAGS.out, 'augmentation') for d in FLAGS.augmentation]
-  write_report(runs, sweeps, grids, FLAGS.machine, FLAGS.out, FLAGS.earlier)
+  for kind, folders in (('ppca_sweep', FLAGS.sweep), ('augmentation', FLAGS.augmentation)):
+    for folder in folders:
+      collect_experiment(folder, FLAGS.out, kind)
+  write_report(runs, collected_experiments(FLAGS.out, 'ppca_sweep'),
+               collected_experiments(FLAGS.out, 'augmentation'), FLAGS.machine, FLAGS.out,
+               FLAGS.earlier)
 
 
 if __name__ == '__main__':

@@ -24,7 +24,6 @@ import ast
 import json
 import os
 import re
-import statistics
 
 from absl import flags
 from ml_collections import config_flags
@@ -180,12 +179,6 @@ def _with_samples(config):
   return config
 
 
-def spread(values, form='.3g'):
-  """'median [min, max]' of the seeds' values."""
-  return (f'{statistics.median(values):{form}} [{min(values):{form}}, '
-          f'{max(values):{form}}]')
-
-
 def report_columns(cells):
   """(label, dotted field, decimals) of the numeric columns of the family report's table, for
   cells that carry a family report; none for others."""
@@ -214,12 +207,13 @@ def write_readme(cells, output_dir):
     row = [name, ', '.join(f'`{k}={v}`' for k, v in ours[0]['overrides'].items()) or '(base)',
            ','.join(str(cell['seed']) for cell in ours), str(ours[0]['steps']),
            str(ours[0].get('discriminator_steps', ours[0]['steps'])),
-           spread([cell['population_seconds'] for cell in ours])]
+           report_tool.spread([cell['population_seconds'] for cell in ours])]
     for key in ('g', 'ema'):
-      row += [spread([cell[key][s] for cell in ours]) if ours[0][key] else '–' for s in SCORES]
+      row += [report_tool.spread([cell[key][s] for cell in ours]) if ours[0][key] else '–'
+              for s in SCORES]
     for _, path, digits in extra:
       values = [report_tool.field(cell.get('report') or {}, path) for cell in ours]
-      row.append('–' if None in values else spread(values, f'.{digits}f'))
+      row.append('–' if None in values else report_tool.spread(values, f'.{digits}f'))
     lines.append('| ' + ' | '.join(row) + ' |')
   real = cells[0]['real']
   lines.append('| real reference | | | | | | ' + ' | '.join(f'{real[s]:.3g}' for s in SCORES)
@@ -227,13 +221,7 @@ def write_readme(cells, output_dir):
   lines += ['', '![Fréchet distance against training seconds](fd_vs_seconds.png)', '']
   with open(os.path.join(output_dir, 'README.md'), 'w') as f:
     f.write('\n'.join(lines))
-  curves = {}
-  for name in variants:
-    ours = [cell['curve'] for cell in cells if cell['variant'] == name]
-    key = 'fd_ema' if 'fd_ema' in ours[0][0] else 'fd'
-    points = min(len(curve) for curve in ours)
-    curves[name] = ([statistics.median(c[i]['seconds'] for c in ours) for i in range(points)],
-                    [statistics.median(c[i][key] for c in ours) for i in range(points)])
+  curves = report_tool.median_curves(cells)
   pictures.save_labelled_curves(curves, 'training seconds (population)',
                                 'Fréchet distance (EMA where kept)',
                                 os.path.join(output_dir, 'fd_vs_seconds.png'))
