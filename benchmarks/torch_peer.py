@@ -3,7 +3,7 @@
   python benchmarks/torch_peer.py --model=dcgan --batch=256 --steps=20
 
 PyTorch is not a requirement of this project: install it in the environment you time in
-(`pip install torch`). `python -m gans.tools.benchmark` runs this script after its own timing when
+(`pip install torch`). `python -m gans.benchmarks.step` runs this script after its own timing when
 torch is importable, with the same model, batch and steps, and prints the ratio.
 
 The networks are the baseline architectures of `gans/configs/default.py`, written again in torch:

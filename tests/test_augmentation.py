@@ -11,7 +11,7 @@ from gans.core import data
 from gans.core.errors import UsageError
 from gans.core.models import lenet
 from gans.evaluation import sampling, supervised
-from gans.tools import augmentation
+from gans.experiments import augmentation
 from gans.training import loop
 from test_conditional import conditional_config
 

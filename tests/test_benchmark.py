@@ -9,7 +9,7 @@ import pytest
 
 from conftest import REPO, tiny_config
 from gans.core.errors import UsageError
-from gans.tools import benchmark
+from gans.benchmarks import step as benchmark
 
 FIELDS = {'model', 'batch_size', 'steps', 'steps_per_call', 'devices', 'parallel', 'ms_per_step',
           'ms_per_step_min', 'ms_per_step_max', 'images_per_s', 'compile_s', 'device_kind',
@@ -31,7 +31,7 @@ def write_fake_peer(tmp_path):
 def test_benchmark_prints_one_json_line_with_its_fields(tmp_path):
   # Two simulated devices and two fused steps per call: the pmap path, timed over two calls.
   out = subprocess.run(
-      [sys.executable, '-m', 'gans.tools.benchmark', '--model=mlp', '--batch_size=8', '--steps=4',
+      [sys.executable, '-m', 'gans.benchmarks.step', '--model=mlp', '--batch_size=8', '--steps=4',
        '--steps_per_call=2', '--devices=2', '--config.latent_dim=8',
        '--config.mlp.generator_widths=(32,)', '--config.mlp.discriminator_widths=(32,)',
        f'--torch_peer={write_fake_peer(tmp_path)}'],

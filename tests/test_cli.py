@@ -108,7 +108,7 @@ def test_a_workdir_that_cannot_be_created_is_refused(tmp_path, data_dir):
 
 
 def test_evaluate_exports_the_same_samples_for_the_same_seed(tmp_path, data_dir):
-  """(Kill -9 and resume of train.py: tests/test_reliability.py, through gans.tools.faults.)"""
+  """(Kill -9 and resume of train.py: tests/test_reliability.py, through gans.benchmarks.faults.)"""
   workdir = tmp_path / 'run'
   trained = run('train.py', f'--workdir={workdir}', f'--data_dir={data_dir}', '--num_steps=20',
                 '--config.checkpoint_every_steps=20', '--config.log_every_steps=10', *TINY)

@@ -26,8 +26,7 @@ from test_train_step import STEP_KEYS, assert_modes_agree, copy, setup
 
 
 def conditional_config(model, backbone='mlp', data_dir=None, **overrides):
-  config = tiny_config('mlp', data_dir)
-  config.model = model
+  config = tiny_config(model, data_dir)
   config.conditional.backbone = backbone
   config.conditional.labelled_batch_size = 8
   config.conditional.num_labelled = 20
@@ -290,7 +289,7 @@ def test_ccgan_cannot_be_sampled_from_noise(tmp_path, data_dir):
      'eval_every_steps is for models that sample from noise; a ccgan does not'),
 ])
 def test_bad_conditional_settings_are_refused(overrides, message):
-  config = tiny_config('mlp')
+  config = tiny_config(overrides['model'])
   for key, value in overrides.items():
     section, _, field = key.rpartition('.')
     (config[section] if section else config)[field] = value

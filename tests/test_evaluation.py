@@ -315,8 +315,7 @@ def test_a_ccgan_is_scored_on_in_painting_and_semi_supervised_accuracy(tmp_path,
                                                                         spectral_norm):
   # (with spectral normalisation, the supervised-only baseline is D's network without it)
   workdir = str(tmp_path / 'run')
-  config = tiny_config('mlp', small_data, spectral_norm=spectral_norm)
-  config.model = 'ccgan'
+  config = tiny_config('ccgan', small_data, spectral_norm=spectral_norm)
   config.conditional.num_labelled = 20
   config.conditional.labelled_batch_size = 8
   loop.train(config, workdir)

@@ -5,6 +5,7 @@ import json
 import os
 
 import flax.linen as nn
+import ml_collections
 import numpy as np
 import pytest
 
@@ -89,20 +90,22 @@ def data_dir(tmp_path_factory):
 
 
 def toy_config(data_dir, scale=0.5, **overrides):
-  config = default.get_config()
+  config = default.add_family_section(default.get_config(), ToySpec)
   config.toy.scale = scale
   return tiny_config('toy', data_dir, toy=config.toy, **overrides)
 
 
 def test_the_registry_gives_the_family_its_section_checks_and_identity(toy, data_dir):
-  assert default.get_config().toy.to_dict() == {'backbone': 'mlp', 'scale': 0.5}
+  # A config without the section (`--model=toy` on default.py) gets the family's defaults.
+  assert tiny_config('toy', data_dir).toy.to_dict() == {'backbone': 'mlp', 'scale': 0.5}
   assert 'toy' in families.models()
   with pytest.raises(UsageError, match=r'toy.scale must be in \(0, 1\], got 2'):
     toy_config(data_dir, scale=2.0)
   with pytest.raises(UsageError, match="unknown toy.backbone 'resnet'"):
-    config = default.get_config()
-    config.toy.backbone = 'resnet'
-    tiny_config('toy', data_dir, toy=config.toy)
+    tiny_config('toy', data_dir, toy=ml_collections.ConfigDict({'backbone': 'resnet'}))
+  with pytest.raises(UsageError, match="toy.scal: the toy section has no such field; it has "
+                                       "backbone, scale"):
+    tiny_config('toy', data_dir, toy=ml_collections.ConfigDict({'scal': 0.5}))
   with pytest.raises(TypeError, match='subclass of gans.core.families.gan.GAN'):
     families.register('not_a_family', dict)
 

@@ -1,9 +1,10 @@
 """The package's layers: each imports only those below it, and no module imports itself back.
 
 core (pure JAX, no file I/O) <- configs <- run (config, run format, checkpoints, writers,
-pictures, data files) <- evaluation <- training <- tools <- train.py, evaluate.py. gans.configs
-holds the config files, which every layer above the core may read; the default config asks the
-core's family registry for the families' own sections.
+pictures, data files) <- evaluation <- training <- tools, experiments, benchmarks (the programs:
+what users run, the experiments of the original works, the developers' benchmarks) <- train.py,
+evaluate.py. gans.configs holds the config files, which every layer above the core may read; a
+family's config file takes its section's defaults from the family's own spec.
 """
 import ast
 import os
@@ -11,7 +12,8 @@ import os
 from conftest import REPO
 
 LAYERS = {'gans.core': 0, 'gans.configs': 1, 'gans.run': 2, 'gans.evaluation': 3,
-          'gans.training': 4, 'gans.tools': 5, 'train': 6, 'evaluate': 6}
+          'gans.training': 4, 'gans.tools': 5, 'gans.experiments': 5, 'gans.benchmarks': 5,
+          'train': 6, 'evaluate': 6}
 FILE_IO = ('open(', 'os.path', 'os.makedirs', 'gzip', 'shutil', 'orbax')
 
 
@@ -89,5 +91,5 @@ def test_the_checker_sees_an_upward_import_and_a_cycle():
   # the checks above could pass vacuously if the graph were empty or mis-resolved
   edges = graph()
   assert 'gans.core.parallel' in edges['gans.training.loop']
-  assert layer_of('gans.tools.benchmark') > layer_of('gans.training.loop')
+  assert layer_of('gans.benchmarks.step') > layer_of('gans.training.loop')
   assert all(layer_of(target) <= layer_of('gans.run.runs') for target in edges['gans.run.runs'])

@@ -303,7 +303,7 @@ def test_bad_input_raises_value_error(call, message):
 
 
 def test_benchmark_prints_one_json_line_with_every_part():
-  result = subprocess.run([sys.executable, '-m', 'gans.tools.benchmark_metrics',
+  result = subprocess.run([sys.executable, '-m', 'gans.benchmarks.metrics',
                            '--num_samples=200', '--num_train=300', '--repeats=1'],
                           capture_output=True, text=True, timeout=120, cwd=REPO)
   assert result.returncode == 0, result.stderr

@@ -61,7 +61,7 @@ def test_dcgan_dense_widths_build_infogans_mnist_networks_around_unchanged_names
 def test_dcgan_head_width_gives_the_later_outputs_a_hidden_layer_of_their_own():
   # InfoGAN's reference code: Q = dense 128, batch norm, LeakyReLU, dense to the code outputs,
   # on D's last features; D's real/fake logit stays one dense layer on them.
-  config = default.get_config()
+  config = default.add_family_section(default.get_config(), families.spec('infogan'))
   config.model, config.infogan.backbone = 'infogan', 'dcgan'
   config.dcgan.discriminator_batch_norm = True
   config.dcgan.discriminator_dense_widths = (32,)

@@ -1,10 +1,11 @@
 """Population training: each member of seeds trained side by side ends as its seed trained alone."""
 import jax
+import ml_collections
 import numpy as np
 import pytest
 
 from conftest import tiny_config
-from gans.configs import default
+from gans.core import families
 from gans.core.errors import UsageError
 from gans.run import runs
 from gans.training import loop, population
@@ -13,7 +14,7 @@ SEEDS = (0, 3)
 
 
 def ccgan_section():
-  section = default.get_config().conditional
+  section = ml_collections.ConfigDict(families.spec('ccgan').section_defaults())
   section.num_labelled, section.labelled_batch_size = 20, 8  # of 64 train images
   return section
 

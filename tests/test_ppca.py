@@ -131,8 +131,7 @@ def test_train_fits_once_and_exports_labelled_samples(tmp_path, data_dir):
 
 @pytest.mark.parametrize('components', [0, 784])
 def test_bad_component_counts_are_refused(components):
-  config = tiny_config()
-  config.model = 'ppca'
+  config = tiny_config('ppca')
   config.ppca.components = components
   with pytest.raises(UsageError, match=rf'ppca.components must be an integer in \[1, 783\], '
                                        rf'got {components}'):

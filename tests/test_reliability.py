@@ -18,7 +18,7 @@ from gans.core import losses
 from gans.core.errors import StorageError, UsageError
 from gans.evaluation import sampling
 from gans.run import checkpoints
-from gans.tools import faults
+from gans.benchmarks import faults
 from gans.training import loop
 
 

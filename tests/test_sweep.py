@@ -29,7 +29,10 @@ def study(tmp_path_factory):
   classifiers = train_evaluator(data, str(root / 'classifiers'))
   (root / 'tiny.py').write_text(TINY)
   (root / 'infogan.py').write_text(TINY.replace("'mlp', dataset", "'infogan', dataset").replace(
-      '  return config', '  config.infogan.continuous = 1\n  return config'))
+      '  return config', '  default.add_family_section(config, families.spec("infogan"))\n'
+      '  config.infogan.continuous = 1\n  return config').replace(
+          'from gans.configs import default', 'from gans.configs import default\n'
+          'from gans.core import families'))
   env = dict(os.environ, GANS_DATA_DIR=data, GANS_CLASSIFIER_DIR=classifiers)
 
   def sweep(*variants, seeds='0,1', output='out', config='tiny.py', eval_every=2):

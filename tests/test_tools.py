@@ -11,26 +11,31 @@ from conftest import REPO
 from gans.core.errors import StorageError, UsageError
 from gans.tools import cli
 
-TOOLS = ('augmentation', 'benchmark', 'benchmark_classifier', 'benchmark_metrics', 'cli',
-         'faults', 'layer_times', 'ppca_sweep', 'report', 'sample', 'train_evaluator')
-# Imports every module of gans.tools, one by one, and prints the flags each one added that a
+# The command-line programs, by package: what users run, the experiments of the original works,
+# and the developers' benchmarks.
+PROGRAMS = {
+    'gans.tools': ('cli', 'report', 'sample', 'sweep', 'train_evaluator'),
+    'gans.experiments': ('augmentation', 'ppca_sweep'),
+    'gans.benchmarks': ('classifier', 'faults', 'layer_times', 'metrics', 'population', 'step'),
+}
+# Imports every module of a package, one by one, and prints the flags each one added that a
 # module of this package defines (absl records the module that called DEFINE_*); libraries the
 # tools import (absl.app, orbax) add flags of their own, which are not ours to judge. Then it
 # calls one tool's define_flags(), to show that its flags would be seen.
 IMPORT_ALL = """
-import importlib, pkgutil
+import importlib, pkgutil, sys
 from absl import flags
-import gans.tools
+package = importlib.import_module(sys.argv[1])
 def ours(names):
   return sorted(n for n in names if flags.FLAGS.find_module_defining_flag(n).startswith('gans'))
-names = sorted(m.name for m in pkgutil.iter_modules(gans.tools.__path__))
+names = sorted(m.name for m in pkgutil.iter_modules(package.__path__))
 print(','.join(names))
 for name in names:
   before = set(flags.FLAGS)
-  module = importlib.import_module('gans.tools.' + name)
+  module = importlib.import_module(sys.argv[1] + '.' + name)
   print(name, ','.join(ours(set(flags.FLAGS) - before)) or '-')
 before = set(flags.FLAGS)
-module = importlib.import_module('gans.tools.ppca_sweep')
+module = importlib.import_module('gans.experiments.ppca_sweep')
 module.define_flags()
 print(module.__name__, ','.join(ours(set(flags.FLAGS) - before)))
 """
@@ -41,15 +46,16 @@ def run(*args, env=None):
                         timeout=120, env=env)
 
 
-def test_importing_a_tool_defines_no_flag():
-  out = run('-c', IMPORT_ALL)
+@pytest.mark.parametrize('package', sorted(PROGRAMS))
+def test_importing_a_tool_defines_no_flag(package):
+  out = run('-c', IMPORT_ALL, package)
   assert out.returncode == 0, out.stderr
   lines = out.stdout.splitlines()
   names = lines[0].split(',')
-  assert set(names) >= set(TOOLS)
+  assert names == list(PROGRAMS[package])
   assert lines[1:-1] == [f'{name} -' for name in names]
   # The check sees flags a tool defines: those of ppca_sweep's define_flags().
-  assert lines[-1] == ('gans.tools.ppca_sweep classifier_dir,components,data_dir,dataset,'
+  assert lines[-1] == ('gans.experiments.ppca_sweep classifier_dir,components,data_dir,dataset,'
                        'knee_tolerance,num_samples,output_dir,seed')
 
 
@@ -58,19 +64,19 @@ def error_lines(stderr):
 
 
 @pytest.mark.parametrize('args, message', [
-    (['gans.tools.augmentation', '--generators=cgan'], '--output_dir is required'),
-    (['gans.tools.augmentation', '--output_dir=/tmp/x', '--generators=cgan'],
+    (['gans.experiments.augmentation', '--generators=cgan'], '--output_dir is required'),
+    (['gans.experiments.augmentation', '--output_dir=/tmp/x', '--generators=cgan'],
      "--generators takes name=workdir pairs, got 'cgan'"),
-    (['gans.tools.ppca_sweep', '--output_dir=/tmp/x', '--components=2,two'],
+    (['gans.experiments.ppca_sweep', '--output_dir=/tmp/x', '--components=2,two'],
      '--components must be integers, got 2,two'),
-    (['gans.tools.faults', '--rounds=0'], '--rounds must be a positive integer, got 0'),
+    (['gans.benchmarks.faults', '--rounds=0'], '--rounds must be a positive integer, got 0'),
     (['gans.tools.report'], 'Flag --machine must have a value other than None'),
-    (['gans.tools.benchmark_metrics', '--repeats=0'], '--repeats must be a positive integer'),
-    (['gans.tools.benchmark_classifier', '--steps=0'], 'flag --steps=0'),
-    (['gans.tools.benchmark', '--model=ppca'], "flag --model=ppca: value should be one of"),
-    (['gans.tools.benchmark', '--steps=0'], 'flag --steps=0'),
-    (['gans.tools.benchmark', '--no_such_flag=1'], 'no_such_flag'),
-    (['gans.tools.benchmark', 'positional'], 'unexpected arguments: positional'),
+    (['gans.benchmarks.metrics', '--repeats=0'], '--repeats must be a positive integer'),
+    (['gans.benchmarks.classifier', '--steps=0'], 'flag --steps=0'),
+    (['gans.benchmarks.step', '--model=ppca'], "flag --model=ppca: value should be one of"),
+    (['gans.benchmarks.step', '--steps=0'], 'flag --steps=0'),
+    (['gans.benchmarks.step', '--no_such_flag=1'], 'no_such_flag'),
+    (['gans.benchmarks.step', 'positional'], 'unexpected arguments: positional'),
 ])
 def test_bad_input_is_one_error_line_and_exit_2(args, message):
   out = run('-m', *args)
@@ -81,7 +87,7 @@ def test_bad_input_is_one_error_line_and_exit_2(args, message):
 
 
 def test_the_classifier_benchmark_prints_a_row_per_pooling_and_their_ratio():
-  out = run('-m', 'gans.tools.benchmark_classifier', '--batch_size=8', '--steps=2', '--repeats=1')
+  out = run('-m', 'gans.benchmarks.classifier', '--batch_size=8', '--steps=2', '--repeats=1')
   assert out.returncode == 0, out.stderr
   rows = [line for line in out.stdout.splitlines() if line.startswith('| ') and 'ms' not in line]
   assert [row.split(' | ')[0] for row in rows] == ['| max over a reshape (lenet.max_pool_2x2, '
@@ -92,7 +98,7 @@ def test_the_classifier_benchmark_prints_a_row_per_pooling_and_their_ratio():
 
 def test_a_torch_peer_that_is_not_a_file_is_refused_before_timing(tmp_path):
   missing = str(tmp_path / 'peer.py')
-  out = run('-m', 'gans.tools.benchmark', '--model=mlp',
+  out = run('-m', 'gans.benchmarks.step', '--model=mlp',
             env=dict(os.environ, GANS_TORCH_PEER=missing))
   assert out.returncode == 2
   assert error_lines(out.stderr) == [f'error: --torch_peer (or $GANS_TORCH_PEER) {missing!r} is '
@@ -110,7 +116,7 @@ def test_a_torch_peer_that_is_not_a_file_is_refused_before_timing(tmp_path):
     (['--config=gans/configs/ppca64.py'], 'a ppca is fitted in closed form'),
 ])
 def test_benchmark_flags_left_unset_keep_the_configs_values(args, message):
-  out = run('-m', 'gans.tools.benchmark', *args)
+  out = run('-m', 'gans.benchmarks.step', *args)
   errors = error_lines(out.stderr)
   assert out.returncode == 2 and len(errors) == 1, out.stderr
   assert errors[0].startswith(f'error: {message}')

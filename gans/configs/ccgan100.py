@@ -11,10 +11,11 @@ The dataset is the config's argument, MNIST by default:
 On Fashion-MNIST (`:fashion_mnist`): results/first_version/ccgan100_fashion_mnist.
 """
 from gans.configs import default
+from gans.core.families import ccgan as family
 
 
 def get_config(dataset='mnist'):
-  config = default.get_config()
+  config = default.add_family_section(default.get_config(), family.CCGANSpec)
   config.model = 'ccgan'
   config.dataset = dataset
   config.conditional.num_labelled = 100

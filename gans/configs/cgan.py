@@ -12,10 +12,11 @@ The dataset is the config's argument, MNIST by default:
 On Fashion-MNIST (`:fashion_mnist`): at 100 epochs, results/cgan100_fashion_mnist.
 """
 from gans.configs import default
+from gans.core.families import cgan as family
 
 
 def get_config(dataset='mnist'):
-  config = default.get_config()
+  config = default.add_family_section(default.get_config(), family.CGANSpec)
   config.model = 'cgan'
   config.dataset = dataset
   config.num_epochs = 25

@@ -5,7 +5,7 @@ What differs from dcgan.py (the TensorFlow tutorial's DCGAN) and why:
 - Generator maps 128 -> 64 with 4x4 kernels (dense to 7x7x128, two stride-2 transposed
   convolutions), D without dropout: about 13M multiply-adds per image and network instead of
   the tutorial generator's 82M, 2.7x faster for the whole step at batch 64 on a 2-core CPU
-  (90 against 244 ms, gans.tools.benchmark).
+  (90 against 244 ms, gans.benchmarks.step).
 - Batch norm in D after its second convolution, kernels drawn from N(0, 0.02) and LeakyReLU 0.2
   (Radford et al. 2016; Chen et al. 2016's InfoGAN networks).
 - Adam 2e-4, b1 0.5, batch 64 (Radford et al. 2016).

@@ -7,7 +7,7 @@ What changes from dcgan.py (the TensorFlow tutorial's DCGAN and its settings) an
   slow start (results/dcgan50_mnist still draws scrawls at epoch 10).
 - Generator maps of 128 -> 64 -> 32 instead of 256 -> 128 -> 64: a 28x28 digit needs no more, and
   the whole train step is 1.6-1.8x faster at batch 64 (250 and 305 ms against 441 and 498 ms,
-  two alternated runs of gans.tools.benchmark on one CPU core), which pays for the 20 epochs.
+  two alternated runs of gans.benchmarks.step on one CPU core), which pays for the 20 epochs.
   D keeps the tutorial's 64 -> 128 convolutions and dropout.
 - An EMA of G's variables with decay 0.999 (an averaging horizon of about 1,000 of the run's
   18,740 steps): evaluate.py scores both G (eval.json) and its EMA (eval_ema.json). In a run much

@@ -18,10 +18,11 @@ The dataset is the config's argument, MNIST by default:
 On Fashion-MNIST (`:fashion_mnist`): the same settings.
 """
 from gans.configs import default
+from gans.core.families import infogan as family
 
 
 def get_config(dataset='mnist'):
-  config = default.get_config()
+  config = default.add_family_section(default.get_config(), family.InfoGANSpec)
   config.model = 'infogan'
   config.dataset = dataset
   config.infogan.backbone = 'mlp'

@@ -13,10 +13,11 @@ MNIST, though the component sweep (results/first_version/ppca_sweep_fashion_mnis
 samples still improving up to k = 256.
 """
 from gans.configs import default
+from gans.core.families import ppca as family
 
 
 def get_config(dataset='mnist'):
-  config = default.get_config()
+  config = default.add_family_section(default.get_config(), family.PPCASpec)
   config.model = 'ppca'
   config.dataset = dataset
   config.ppca.components = 64

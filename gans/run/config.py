@@ -27,6 +27,8 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
   check_choice('parallel mode', config.parallel, PARALLEL_MODES)
   for field in ('checkpoint_every_steps', 'log_every_steps', 'num_sample_images'):
     check_integer(field, config[field])
+  if spec.section:
+    _merge_section_defaults(config, spec)
   spec.check_config(config)  # its own settings; a closed-form fit sets what it implies
   if families.family_class(config.model).closed_form:
     return config
@@ -78,6 +80,19 @@ def profile_steps(config):
     raise UsageError(f'profile_steps must be A:B with integers 0 <= A < B (a trace of steps A+1 to '
                      f'B), got {text!r}')
   return int(match.group(1)), int(match.group(2))
+
+
+def _merge_section_defaults(config, spec):
+  """The family's section as the config gives it over the family's defaults, so that a config
+  file needs to hold only the family's own section's fields it changes, or none; a field the
+  family does not have is refused."""
+  defaults = spec.section_defaults()
+  given = config[spec.section].to_dict() if spec.section in config else {}
+  unknown = sorted(set(given) - set(defaults))
+  if unknown:
+    raise UsageError(f'{spec.section}.{unknown[0]}: the {spec.section} section has no such '
+                     f'field; it has {", ".join(defaults)}')
+  config[spec.section] = ml_collections.ConfigDict({**defaults, **given})
 
 
 def _check_optimizers(config):

@@ -736,10 +736,10 @@ def define_flags():
                     'every run collected before.')
   flags.DEFINE_string('machine', None, 'What the runs ran on, for the pages.', required=True)
   flags.DEFINE_string('out', 'results', 'The results folder the pages are built in.')
-  flags.DEFINE_multi_string('sweep', [], 'output_dir of a `python -m gans.tools.ppca_sweep` '
+  flags.DEFINE_multi_string('sweep', [], 'output_dir of a `python -m gans.experiments.ppca_sweep` '
                             '(with command.txt) to (re)collect into --out.')
   flags.DEFINE_multi_string('augmentation', [], 'output_dir of a `python -m '
-                            'gans.tools.augmentation` (with command.txt) to (re)collect into '
+                            'gans.experiments.augmentation` (with command.txt) to (re)collect into '
                             '--out.')
   flags.DEFINE_multi_string('earlier', [], 'A page in --out of earlier runs not re-made yet, '
                             'linked from both pages.')

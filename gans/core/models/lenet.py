@@ -11,7 +11,7 @@ def max_pool_2x2(x: jax.Array) -> jax.Array:
   a reshape. The same values, and the same gradient wherever a window's maximum is unique; XLA
   differentiates nn.max_pool's reduce_window with select_and_scatter, which XLA:CPU runs slowly:
   the classifier's whole training step at batch 128 is about 1.6x faster this way
-  (`python -m gans.tools.benchmark_classifier`)."""
+  (`python -m gans.benchmarks.classifier`)."""
   n, h, w, c = x.shape
   return x.reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 

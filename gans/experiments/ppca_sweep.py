@@ -1,6 +1,6 @@
 """How many components does PPCA need? Fits both variants for each k and scores their samples.
 
-  python -m gans.tools.ppca_sweep --dataset=mnist --output_dir=workdirs/ppca_sweep_mnist \
+  python -m gans.experiments.ppca_sweep --dataset=mnist --output_dir=workdirs/ppca_sweep_mnist \
       [--components=2,4,8,16,32,64,128,256] [--num_samples=10000]
 
 For each k: the unconditional and the class-conditional PPCA fitted on the train split, the

@@ -1,6 +1,6 @@
 """Do a generator's samples help a classifier? The augmentation grid, resumable cell by cell.
 
-  python -m gans.tools.augmentation --dataset=mnist --output_dir=results/augmentation_mnist \
+  python -m gans.experiments.augmentation --dataset=mnist --output_dir=results/augmentation_mnist \
       --generators=cgan=workdirs/cgan_mnist,acgan=workdirs/acgan_mnist,ppca=workdirs/cppca64_mnist \
       [--ema_generators=acgan]
 

@@ -1,8 +1,8 @@
 """Per-layer times of the TensorFlow tutorial DCGAN's convolutions, ours against PyTorch's, here.
 
-  python -m gans.tools.layer_times [--repeats=7]    # needs torch beside the requirements
+  python -m gans.benchmarks.layer_times [--repeats=7]    # needs torch beside the requirements
 
-Why: the whole-step ratio of `python -m gans.tools.benchmark` says how far the DCGAN is from the
+Why: the whole-step ratio of `python -m gans.benchmarks.step` says how far the DCGAN is from the
 peer, not where. For each convolution of the tutorial's DCGAN at its training batch (generator 256;
 discriminator 512, real and fake together) this times, on random inputs and cotangents, the
 forward pass and the forward pass with both gradients (input and kernel), as the default config

@@ -1,5 +1,5 @@
 """Times the evaluator classifier's training step with each max-pooling formulation:
-`python -m gans.tools.benchmark_classifier [--batch_size=128] [--steps=60] [--repeats=3]`.
+`python -m gans.benchmarks.classifier [--batch_size=128] [--steps=60] [--repeats=3]`.
 
 The LeNet (`gans.core.models.lenet`) trains in `gans.evaluation.supervised.train_classifier`, for
 the shipped evaluators and for each cell of the augmentation grid, where it is nearly all of the

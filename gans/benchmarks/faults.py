@@ -1,6 +1,6 @@
 """Kill soak: SIGKILL train.py at random moments, resume, and check nothing was lost or changed.
 
-  python -m gans.tools.faults --rounds=5 --kills_per_round=4 [--data_dir=DIR] [--seed=0]
+  python -m gans.benchmarks.faults --rounds=5 --kills_per_round=4 [--data_dir=DIR] [--seed=0]
 
 Each round trains a small MLP GAN (200 steps, a checkpoint every 20) once without interruption,
 then again in a fresh workdir, killed `kills_per_round` times with SIGKILL and rerun after each

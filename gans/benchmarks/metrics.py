@@ -1,5 +1,5 @@
 """Times a whole evaluation's worth of metrics for one set of samples:
-`python -m gans.tools.benchmark_metrics [--dataset=mnist] [--num_samples=10000]
+`python -m gans.benchmarks.metrics [--dataset=mnist] [--num_samples=10000]
 [--num_train=60000] [--repeats=3]`.
 
 Inputs are random (numpy seed 0) but of evaluation size: the evaluator classifier (untrained

@@ -1,4 +1,4 @@
-"""Times the train step: `python -m gans.tools.benchmark --model=dcgan --batch_size=256
+"""Times the train step: `python -m gans.benchmarks.step --model=dcgan --batch_size=256
 --steps=20 [--steps_per_call=K] [--devices=D] [--torch_peer=PATH] [--config.FIELD=VALUE ...]`.
 
 `--model`, `--batch_size` and `--steps_per_call` set the config's fields of their names; left

@@ -1,5 +1,5 @@
 """Times a population of seeds trained side by side against the same seeds one after another:
-`python -m gans.tools.benchmark_population --model=mlp --batch_size=64 --members=2,4 --steps=40`.
+`python -m gans.benchmarks.population --model=mlp --batch_size=64 --members=2,4 --steps=40`.
 
 For each population size P and formulation (`gans.training.population.FORMULATIONS`) it trains P
 seeds together in one program and the same P seeds one at a time through the same code
