@@ -4,8 +4,8 @@ A family with a `report_stem` (CC-GAN's in-painting, E-cGAN's reconstruction, In
 BiGAN's encoder) computes its report in its own file, `family.spec.report(networks, state,
 context)`, from what a `ReportContext` hands it: the real test and train splits, the evaluator
 classifier, samples of G, a supervised classifier trained from scratch, and figures written to the
-output folder. The family's code stays pure (the core does no file I/O); the context does the reading,
-the classifying and the writing.
+output folder. The family's code stays pure (the core does no file I/O); the context does the
+reading, the classifying and the writing.
 """
 import os
 

@@ -142,11 +142,13 @@ class CCGANSpec(cgan.ConditionalSpec):
     generator, key = context.generator(), jax.random.key(context.seed)
     masks = np.asarray(random_masks(jax.random.fold_in(key, 0), len(images),
                                     self.family.config.conditional.hole_size))
-    z = np.asarray(jax.random.normal(jax.random.fold_in(key, 1), (len(images), self.family.latent_dim)))
+    z = np.asarray(jax.random.normal(jax.random.fold_in(key, 1),
+                                     (len(images), self.family.latent_dim)))
 
     def fill(x, m, z):
       draws, batch = {'z': z, 'mask': m}, {'image': x}
-      return self.family.fake_images(generator(self.family.generator_input(draws, batch)), draws, batch)
+      family = self.family
+      return family.fake_images(generator(family.generator_input(draws, batch)), draws, batch)
 
     return masks, context.batched(jax.jit(fill), images, masks, z)
 

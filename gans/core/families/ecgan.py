@@ -67,8 +67,9 @@ class ECGANSpec(cgan.CGANSpec):
                       title='test images (top) and G(E_z(x), E_y(x))')
     rows = min(8, len(shown))
     every_class = np.tile(np.arange(self.family.num_classes, dtype=np.int32), rows)
-    swap_grid, _ = self.reconstruct(context, networks, state,
-                                    np.repeat(shown[:rows], self.family.num_classes, 0), every_class)
+    swap_grid, _ = self.reconstruct(
+        context, networks, state, np.repeat(shown[:rows], self.family.num_classes, 0),
+        every_class)
     swaps = swap_grid.reshape((rows, self.family.num_classes) + data.IMAGE_SHAPE)
     table = np.concatenate([shown[:rows, None], swaps], axis=1)
     context.save_grid('label_swap.png', table.reshape((-1,) + data.IMAGE_SHAPE),

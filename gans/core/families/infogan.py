@@ -106,8 +106,10 @@ class InfoGANSpec(gan.GANSpec):
       codes = np.zeros((count, self.family.continuous), np.float32)
       codes[:, i] = values
       continuous.append(codes)
-    return self.family.codes_input(jnp.concatenate(noises), jnp.asarray(np.concatenate(continuous)),
-                            np.tile(rows, 1 + self.family.continuous)), columns
+    inputs = self.family.codes_input(jnp.concatenate(noises),
+                                     jnp.asarray(np.concatenate(continuous)),
+                                     np.tile(rows, 1 + self.family.continuous))
+    return inputs, columns
 
   @classmethod
   def describe_report(cls, report) -> str:
