@@ -1,7 +1,9 @@
 """The training loop: determinism, exact resume, workdir identity, non-finite stop, outputs."""
 import json
+import logging
 import os
 import re
+import signal
 
 import numpy as np
 import pytest
@@ -13,9 +15,9 @@ from gans.core import data, families, losses
 from gans.core import parallel
 from gans.core import state as state_lib
 from gans.core.errors import UsageError
-from gans.run import checkpoints, datasets, pictures, runs, writers
+from gans.run import checkpoints, datasets, pictures, runs, signals, writers
 from gans.run import config as config_lib
-from gans.training import loop
+from gans.training import calls, loop
 
 
 @pytest.mark.parametrize('model', ['mlp', 'dcgan'])
@@ -36,6 +38,50 @@ def test_interrupted_and_resumed_run_is_bitwise_equal_to_uninterrupted(tmp_path,
   lines = lambda run: open(tmp_path / run / 'metrics.jsonl').read().splitlines()
   train_lines = lambda run: [l for l in lines(run) if 'd_loss' in l]
   assert train_lines('whole') == train_lines('parts')
+
+
+def test_calls_end_at_the_run_epoch_and_periodic_boundaries():
+  plan = calls.FusedCalls('step', None, None, steps_per_call=5, steps_per_epoch=12,
+                          total_steps=30, every=(8, 0), at=(3,))
+  ends, step = [], 0
+  while step < 30:
+    step += plan.count(step)
+    ends.append(step)
+  # 3 (a profiled range's end), 8 (a checkpoint), 12 and 24 (epochs), 16 (a checkpoint), 30 (the
+  # run's end); elsewhere calls of 5.
+  assert ends == [3, 8, 12, 16, 21, 24, 29, 30]
+
+
+def test_a_run_says_it_compiles_before_the_long_first_compile(tmp_path, data_dir, caplog):
+  with caplog.at_level(logging.INFO):
+    summary = loop.train(tiny_config('mlp', data_dir, num_steps=4), str(tmp_path / 'run'))
+  lines = [r.getMessage() for r in caplog.records]
+  first = [i for i, line in enumerate(lines) if 'compiling the train step (first call' in line]
+  done = [i for i, line in enumerate(lines) if line.startswith('compiled the train step of 1 ')]
+  assert len(first) == 1 and len(done) == 1 and first[0] < done[0], lines
+  assert summary['compile_seconds'] > 0
+
+
+def test_a_stop_at_an_epoch_end_writes_the_epoch_as_an_uninterrupted_run(tmp_path, data_dir,
+                                                                         monkeypatch):
+  """The epoch's row and grid are written before the stop, so the resumed run has them all."""
+  config = tiny_config('mlp', data_dir, num_steps=8, checkpoint_every_steps=8)
+  loop.train(config, str(tmp_path / 'whole'))
+  with monkeypatch.context() as patch:
+    def should_stop(self, step):
+      self.received = signal.SIGTERM if step == 4 else None
+      return step == 4
+    patch.setattr(signals.StopSignals, 'should_stop', should_stop)
+    with pytest.raises(loop.Interrupted, match='stopped by SIGTERM at step 4'):
+      loop.train(config, str(tmp_path / 'parts'))
+  loop.train(config, str(tmp_path / 'parts'))
+  rows = lambda run: [json.loads(l) for l in open(tmp_path / run / 'metrics.jsonl')]
+  drop_seconds = lambda row: {k: v for k, v in row.items() if 'seconds' not in k}
+  assert ([drop_seconds(r) for r in rows('whole')] == [drop_seconds(r) for r in rows('parts')])
+  assert [r['epoch_end'] for r in rows('parts') if 'epoch_end' in r] == [1, 2]
+  grids = lambda run: sorted(os.listdir(tmp_path / run / 'samples'))
+  assert grids('whole') == grids('parts') == ['step_0000004.png', 'step_0000008.png']
+  assert_bitwise_equal(final_state(tmp_path / 'whole'), final_state(tmp_path / 'parts'))
 
 
 def test_same_seed_is_bitwise_identical_and_another_seed_differs(tmp_path, data_dir):

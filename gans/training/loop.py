@@ -5,12 +5,11 @@ the keys are split from the seed and batches are a pure function of (keys, step)
 call boundaries (K fused steps, epoch ends, checkpoint steps) are functions of the step too, so
 a resumed run issues the same calls as an uninterrupted one. The training split lives on the
 device and each call gathers its batches there; metrics stay on the device until a log step,
-so the host only dispatches between log steps.
+so the host only dispatches between log steps. The loop itself is short: a call, then the
+periodic actions of `gans.training.actions`; `gans.training.calls` says where calls end.
 """
 import contextlib
 import os
-import signal
-import time
 
 import jax
 import numpy as np
@@ -19,12 +18,13 @@ from absl import logging
 from gans.core import data, families
 from gans.core import parallel
 from gans.core import state as state_lib
-from gans.core.errors import Interrupted, NonFiniteError, StorageError, UsageError
+# Interrupted and NonFiniteError are what train() raises on a stop signal and a non-finite step.
+from gans.core.errors import Interrupted, NonFiniteError, StorageError, UsageError  # noqa: F401
 from gans.evaluation import scoring
 from gans.run import checkpoints, datasets, pictures, profiling, runs, signals, writers
-from gans.run import progress as progress_lib
 from gans.run import config as config_lib
-from gans.training import fit
+from gans.training import actions, fit
+from gans.training import calls as calls_lib
 
 
 def _check_labels(config, family, labels):
@@ -34,24 +34,6 @@ def _check_labels(config, family, labels):
     raise UsageError(f'{config.model} needs labelled images of all {family.num_classes} classes '
                      f'of {config.dataset}, but its train split has none of class(es) '
                      f'{missing[:10].tolist()}')
-
-
-def _check_finite(metrics, first_step):
-  """Stops at the first step with a non-finite metric, naming a loss of that step first (the
-  totals d_loss, g_loss before their terms)."""
-  bad = {name: ~np.isfinite(values) for name, values in metrics.items()}
-  steps = [np.flatnonzero(b)[0] for b in bad.values() if b.any()]
-  if not steps:
-    return
-  i = min(steps)
-  name = min((name for name in metrics if bad[name][i]),
-             key=lambda name: (name not in ('d_loss', 'g_loss'), 'loss' not in name, name))
-  raise NonFiniteError(f'non-finite {name} ({metrics[name][i]}) at step {first_step + i + 1}; '
-                       f'training stopped, the checkpoints before it are intact')
-
-
-def _next_multiple(step, every):
-  return (step // every + 1) * every
 
 
 def train(config, workdir: str) -> dict:
@@ -87,58 +69,50 @@ def train(config, workdir: str) -> dict:
                          f'{intact or "none"} are intact') from e
 
 
-class _Steps:
-  """The compiled K-step calls of a run and its metrics in flight: dispatches calls, and fetches
-  their metrics to the host only when `flush` is called (at log steps), in one transfer."""
-
-  def __init__(self, config, family, placement, log, steps_per_epoch, total_steps):
-    self.config, self.family, self.placement, self.log = config, family, placement, log
-    self.steps_per_epoch, self.total_steps = steps_per_epoch, total_steps
-    self.executables, self.compile_seconds = {}, 0.0
-    self.pending = []  # (first step, metrics on the device) of calls not yet logged
-    self.last = None  # the newest logged step's metrics
-
-  def call(self, state, train_data, order, keys, step, count):
-    """Runs steps [step, step + count); returns (state, seconds spent compiling)."""
-    compile_seconds = 0.0
-    if count not in self.executables:  # compiled ahead, so the epoch time excludes compilation
-      started = time.perf_counter()
-      self.executables[count] = self.placement.compile(self.config, self.family, count).lower(
-          state, train_data, order, keys).compile()
-      compile_seconds = time.perf_counter() - started
-      self.compile_seconds += compile_seconds
-    state, metrics = self.executables[count](state, train_data, order, keys)
-    self.pending.append((step, metrics))
-    return state, compile_seconds
-
-  def flush(self):
-    """Fetches the pending metrics, checks they are finite and logs them."""
-    firsts = [first for first, _ in self.pending]
-    for first, metrics in zip(firsts, self.placement.host([m for _, m in self.pending])):
-      _check_finite(metrics, first)
-      self.log.add_steps(first, metrics, self.steps_per_epoch, self.total_steps)
-      self.last = {k: v[-1] for k, v in metrics.items()}
-    self.pending.clear()
-
-
 def _train(config, family, workdir, mode, images, labels, is_writer, monitor) -> dict:
-  keys = runs.root_keys(config.seed)
-  networks = family.networks()
+  """Sets the run up (resumed where its newest checkpoint is), then trains it in calls of fused
+  steps with the periodic actions between them."""
+  keys, networks = runs.root_keys(config.seed), family.networks()
   placement = parallel.Placement(mode)
+  spe = len(images) // config.batch_size
+  total_steps = config.num_steps or config.num_epochs * spe
+  with contextlib.ExitStack() as on_exit:  # closes what the run opened, also on a stop or error
+    checkpointer = checkpoints.Checkpointer(workdir)
+    on_exit.callback(checkpointer.close)
+    logging.info('%s on %s: %d images, %d steps per epoch (last %d images of each epoch dropped), '
+                 '%d steps in total, %s over %d device(s)', config.model, config.dataset,
+                 len(images), spe, len(images) % config.batch_size, total_steps, mode,
+                 placement.num_shards)
+    state, step, log = _resume(config, family, networks, keys, checkpointer, workdir, is_writer,
+                               spe)
+    if is_writer:
+      on_exit.callback(actions.close_pictures, log, workdir)
+    metrics = actions.MetricsInFlight(placement, log, spe, total_steps)
+    loop = actions.Loop(placement, metrics, log, actions.TrainingClock(), spe, total_steps)
+    profile = profiling.StepTrace(config_lib.profile_steps(config), workdir)
+    on_exit.callback(profile.stop)
+    calls = _fused_calls(config, family, placement, keys, len(images), loop, profile)
+    state = placement.put(state)
+    train_data = placement.put(family.train_data(images, labels, keys['labelled']))
+    with signals.StopSignals() as stop:
+      periodic = _periodic_actions(config, family, networks, images, workdir, is_writer, monitor,
+                                   loop, checkpointer, profile, stop, step, on_exit)
+      step = _main_loop(calls, loop, periodic, profile, state, train_data, runs.step_keys(keys),
+                        step)
+  return _summary(loop.epoch_seconds, step, spe, calls.compile_seconds)
+
+
+def _resume(config, family, networks, keys, checkpointer, workdir, is_writer, steps_per_epoch):
+  """(state, step, metrics log) of the newest intact checkpoint, or of a new run: the log keeps
+  its rows up to that step, and TensorBoard's events are rebuilt from them."""
   state = state_lib.create_state(config, family, networks, keys['init'])
-  checkpointer = checkpoints.Checkpointer(workdir)
   restored, meta = runs.restore_latest(checkpointer, checkpoints.host_tree(state), is_writer)
   step = 0
-  spe = len(images) // config.batch_size
   if restored is not None:
     state, step = restored, meta['step']
     # Epochs count from 1 here as in every other line (the metadata's 'epoch' counts from 0).
     logging.info('Resuming from step %d: epoch %d, after %d of its %d steps, in %s', step,
-                 step // spe + 1, step % spe, spe, workdir)
-  total_steps = config.num_steps or config.num_epochs * spe
-  logging.info('%s on %s: %d images, %d steps per epoch (last %d images of each epoch dropped), '
-               '%d steps in total, %s over %d device(s)', config.model, config.dataset, len(images),
-               spe, len(images) % config.batch_size, total_steps, mode, placement.num_shards)
+                 step // steps_per_epoch + 1, step % steps_per_epoch, steps_per_epoch, workdir)
   os.makedirs(os.path.join(workdir, 'samples'), exist_ok=True)
   log = writers.MetricsLog(os.path.join(workdir, 'metrics.jsonl'), config.log_every_steps, step,
                            is_writer, window=meta['log_window'] if meta else ())
@@ -146,73 +120,57 @@ def _train(config, family, workdir, mode, images, labels, is_writer, monitor) ->
     log.events = writers.EventsWriter(os.path.join(workdir, 'tensorboard'),
                                       config.to_json_best_effort(indent=1), log.rows,
                                       writers.grid_files(workdir, step))
+  return state, step, log
+
+
+def _fused_calls(config, family, placement, keys, num_images, loop, profile):
+  """The run's calls: ended at epoch ends, checkpoint steps and the profiled range's ends."""
+  make_order = lambda epoch: placement.put_order(
+      data.epoch_order(keys['epochs'], epoch, num_images, config.batch_size))
+  return calls_lib.FusedCalls(
+      'train step', lambda count: placement.compile(config, family, count), make_order,
+      config.steps_per_call, loop.steps_per_epoch, loop.total_steps,
+      every=(config.checkpoint_every_steps,), at=profile.steps or ())
+
+
+def _periodic_actions(config, family, networks, images, workdir, is_writer, monitor, loop,
+                      checkpointer, profile, stop, step, on_exit) -> list:
+  """The actions after each call, in the order they run: the trace's end first (it holds the
+  steps alone), the metrics before what reads them, the stop check last (after the checkpoint
+  and the epoch's end it may stop at)."""
   sampler = state_lib.make_sampler(networks.generator)
-  grid = pictures.Grid(family, runs.grid_noise(config), data.to_float(images[:8]))
-  profile = profiling.StepTrace(config_lib.profile_steps(config), workdir)
-  state = placement.put(state)
-  train_data = placement.put(family.train_data(images, labels, keys['labelled']))
-  step_keys = runs.step_keys(keys)
-  steps = _Steps(config, family, placement, log, spe, total_steps)
-  crossed = lambda every, count: step // every > (step - count) // every
-  epoch_seconds = []  # (seconds, steps) of each epoch this process trained in
-  try:
-    with signals.StopSignals() as stop:
-      while step < total_steps:
-        epoch = step // spe
-        epoch_end = min((epoch + 1) * spe, total_steps)
-        progress = progress_lib.Progress(f'epoch {epoch + 1}', epoch_end - epoch * spe,
-                                         initial=step - epoch * spe)
-        started, excluded, steps_timed = time.perf_counter(), 0.0, 0
-        order = placement.put_order(data.epoch_order(keys['epochs'], epoch, len(images),
-                                                     config.batch_size))
-        while step < epoch_end:
-          count = min(config.steps_per_call, epoch_end - step, profile.steps_to_boundary(step),
-                      _next_multiple(step, config.checkpoint_every_steps) - step)
-          profile.before(step)
-          state, compile_seconds = steps.call(state, train_data, order, step_keys, step, count)
-          step, steps_timed = step + count, steps_timed + count
-          excluded += compile_seconds
-          profile.after(step, state)
-          checkpoint_due = step % config.checkpoint_every_steps == 0 or step == total_steps
-          stopping = stop.should_stop(step)
-          if (crossed(config.log_every_steps, count) or step == epoch_end or checkpoint_due
-              or stopping):
-            steps.flush()
-          last = steps.last or {}  # the newest logged metrics: none before the first log step
-          progress.update(step - epoch * spe,
-                          **{k: f'{last[k]:.3f}' for k in ('d_loss', 'g_loss') if k in last})
-          if monitor and crossed(config.eval_every_steps, count):
-            excluded += _evaluate(monitor, family, sampler, placement.one_copy(state), log, step,
-                                  spe)
-          if checkpoint_due or stopping:
-            runs.save(checkpointer, placement.host(state), config, step, spe, log.window)
-          if stopping:
-            progress.close()
-            raise Interrupted(f'stopped by {signal.Signals(stop.received).name} at step {step}; '
-                              f'its checkpoint is written, run the same command to resume',
-                              stop.received)
-        progress.close()
-        seconds = time.perf_counter() - started - excluded  # flush() has waited for the device
-        epoch_seconds.append((seconds, steps_timed))
-        log.add_epoch(epoch + 1, step, seconds, steps_timed, spe)
-        last = steps.last
-        logging.info('epoch %d (step %d): %.2f s of train steps for %d steps (the Fréchet checks '
-                     'and compilation left out) = %.2f s per epoch; d_loss %.4f, g_loss %.4f, D(x) '
-                     '%.3f, D(G(z)) %.3f', epoch + 1, step, seconds, steps_timed,
-                     seconds / steps_timed * spe, last['d_loss'], last['g_loss'], last['d_real'],
-                     last['d_fake'])
-        if is_writer:
-          variables = state_lib.generator_variables(placement.one_copy(state))
-          path = grid.save(lambda inputs: sampler(variables, inputs), workdir, step, spe)
-          log.events.add_grid(step, path)
-          pictures.save_run_curves(log.rows, workdir)
-  finally:
-    profile.stop()
-    checkpointer.close()
-    if is_writer:
-      log.events.close()
-      pictures.save_progress_gif(workdir)
-  return _summary(epoch_seconds, step, spe, steps.compile_seconds)
+  progress = actions.ReportProgress(loop.metrics, loop.steps_per_epoch, loop.total_steps, step)
+  on_exit.callback(progress.close)
+  checkpoint = actions.Checkpoint(checkpointer, config, loop, step)
+  periodic = [profile.after, actions.LogMetrics(loop.metrics, config.log_every_steps, step),
+              progress]
+  if monitor:
+    periodic.append(actions.Evaluate(monitor, family, sampler, loop, config.eval_every_steps,
+                                     step))
+  periodic += [checkpoint, actions.EpochEnd(loop, step)]
+  if is_writer:
+    grid = pictures.Grid(family, runs.grid_noise(config), data.to_float(images[:8]))
+    periodic.append(actions.SamplePictures(grid, sampler, workdir, loop, step))
+  return periodic + [actions.StopOnSignal(stop, checkpoint)]
+
+
+def _main_loop(calls, loop, periodic, profile, state, train_data, step_keys, step) -> int:
+  """Dispatches the calls of fused steps from `step` to the run's end, each followed by the
+  periodic actions at the step it reached; returns that step. The first program and epoch order
+  are made before the clock starts."""
+  if step < loop.total_steps:
+    calls.program(calls.count(step), state, train_data, calls.order_at(step), step_keys)
+  loop.clock.restart()
+  while step < loop.total_steps:
+    count, order = calls.count(step), calls.order_at(step)
+    program = calls.program(count, state, train_data, order, step_keys, paused=loop.clock.paused)
+    profile.before(step)
+    state, metrics = program(state, train_data, order, step_keys)
+    loop.metrics.add(step, metrics)
+    step += count
+    for action in periodic:
+      action(step, state)
+  return step
 
 
 def _summary(epoch_seconds, step, steps_per_epoch, compile_seconds) -> dict:
@@ -227,19 +185,3 @@ def _summary(epoch_seconds, step, steps_per_epoch, compile_seconds) -> dict:
                  'excluded) on %s', step, summary['seconds_per_epoch'], total_timed,
                  compile_seconds, jax.devices()[0].device_kind)
   return summary
-
-
-def _evaluate(monitor, family, sampler, state, log, step, steps_per_epoch) -> float:
-  """Logs the monitor's metrics at `step`, of G and, where the run keeps one, of its EMA (as
-  `eval_fid_ema`, `eval_classifier_score_ema`: the EMA is often the better generator, and its
-  time to quality is what a user of it wants); returns its seconds, which epoch times exclude."""
-  started = time.perf_counter()
-  row, ema_text = monitor(family, sampler, state_lib.generator_variables(state)), ''
-  if state.ema:
-    ema = monitor(family, sampler, state_lib.generator_variables(state, use_ema=True))
-    row.update({f'{k}_ema': ema[k] for k in ('eval_fid', 'eval_classifier_score')})
-    ema_text = f'; its EMA {ema["eval_fid"]:.3f}, {ema["eval_classifier_score"]:.3f}'
-  log.add_row(step, steps_per_epoch, row)
-  logging.info('step %d: Fréchet distance %.3f, classifier score %.3f%s (%d samples)', step,
-               row['eval_fid'], row['eval_classifier_score'], ema_text, row['eval_num_samples'])
-  return time.perf_counter() - started

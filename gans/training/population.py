@@ -19,6 +19,7 @@ from gans.core import step as step_lib
 from gans.core.errors import UsageError
 from gans.run import config as config_lib
 from gans.run import datasets, runs
+from gans.training import calls as calls_lib
 
 
 def stack(trees):
@@ -93,26 +94,22 @@ def train_population(config, seeds, num_steps: int, formulation=None, every=0, a
   train_data = {'images': member_data[0]['images'], 'pool': stack([d['pool'] for d in member_data])}
   step_keys = stack([runs.step_keys(k) for k in keys])
   steps_per_epoch = len(images) // config.batch_size
-  calls, seconds, compile_seconds, step, epoch = {}, 0.0, 0.0, 0, None
+  make_orders = lambda epoch: stack([data.epoch_order(k['epochs'], epoch, len(images),
+                                                      config.batch_size) for k in keys])
+  calls = calls_lib.FusedCalls(
+      'population step', lambda count: make_population_run(config, family, count, formulation),
+      make_orders, config.steps_per_call, steps_per_epoch, num_steps, every=(every,))
+  seconds, step = 0.0, 0
   while step < num_steps:
-    if epoch != step // steps_per_epoch:
-      epoch = step // steps_per_epoch
-      orders = stack([data.epoch_order(k['epochs'], epoch, len(images), config.batch_size)
-                      for k in keys])
-    count = min(config.steps_per_call, num_steps - step, (epoch + 1) * steps_per_epoch - step,
-                (step // every + 1) * every - step if every else num_steps)
-    if count not in calls:  # compiled ahead, so that `seconds` is training alone
-      started = time.perf_counter()
-      calls[count] = make_population_run(config, family, count, formulation).lower(
-          states, train_data, orders, step_keys).compile()
-      compile_seconds += time.perf_counter() - started
-    started = time.perf_counter()
-    states, _ = calls[count](states, train_data, orders, step_keys)
+    count, orders = calls.count(step), calls.order_at(step)
+    program = calls.program(count, states, train_data, orders, step_keys)
+    started = time.perf_counter()  # compiled ahead, so that `seconds` is training alone
+    states, _ = program(states, train_data, orders, step_keys)
     jax.block_until_ready(states)
     seconds += time.perf_counter() - started
     step += count
     if every and step % every == 0 and at_every:
       at_every(step, states, seconds)
-  return states, {'seconds': seconds, 'compile_seconds': compile_seconds,
+  return states, {'seconds': seconds, 'compile_seconds': calls.compile_seconds,
                   'members': len(seeds), 'steps': int(np.asarray(states.step)[0]),
                   'formulation': formulation}
