@@ -1,8 +1,11 @@
 """BiGAN / ALI (Donahue et al. 2017; Dumoulin et al. 2017): G(z) -> x, an encoder E(x) -> z, and
-D on (x, z) pairs, on the MLP backbone.
+D on (x, z) pairs, on the backbone `bigan.backbone` names (the MLP, by default, or the DCGAN).
 
 D learns to tell real pairs (x, E(x)) from fake ones (G(z), z); G and E learn jointly to fool it.
-E is D's backbone network with z's size as output, without dropout or spectral normalisation.
+E is D's backbone network with z's size as output, without dropout or the layers that keep
+statistics (batch norm, spectral normalisation): on the DCGAN backbone D's convolutions and dense
+layers. D appends the code to the flattened image on the MLP backbone, and to the features of its
+convolutions on the DCGAN backbone, before its dense layers (`gans.core.models.bigan`).
 G and E are one module (`gans.core.models.bigan.GeneratorEncoder`) whose step output is
 {'image': G(z), 'code': E(x)}, so the shared step's one generator update trains both: G's term
 is the run's generator loss on the fake pairs; E's is the same loss on the real pairs with their
@@ -10,11 +13,18 @@ logit negated (E wants D to call them fake; for the logistic losses this is the 
 cross-entropy of the papers, for hinge and Wasserstein critics minus the critic's value). The
 least-squares loss has no such mirror and is refused. At the optimum E inverts G, so evaluate.py
 reconstructs test images as G(E(x)).
+
+With batch norm in D, E's term runs D on the real pairs alone (the shared step's `real_heads`),
+which batch norm by halves normalises by halves of their own: a run pmapped over several devices
+takes those halves per device, so its E term agrees with one device's in distribution, not to
+rounding (jit over a mesh, 'sharded', agrees to rounding).
 """
 import jax
+import ml_collections
 import numpy as np
 
 from gans.core import losses
+from gans.core.errors import UsageError
 from gans.core.families import ecgan, gan
 from gans.core.models import bigan
 
@@ -26,13 +36,43 @@ class BiGANSpec(gan.GANSpec):
   # Generator losses g(logit) for which g(-logit) means "call this pair fake" (see above).
   allowed_losses = ('non_saturating', 'minimax', 'hinge', 'wasserstein_gp', 'wasserstein_clip')
 
+  section = 'bigan'
+  backbone_in_section = True
+
+  @classmethod
+  def section_defaults(cls) -> dict:
+    return {'backbone': 'mlp'}  # or 'dcgan'; its section sets the widths, learning rate, batch
+
+  @classmethod
+  def settings(cls, config):
+    """config.bigan; a run saved before BiGAN had its section (results' run.json, workdirs),
+    when it was MLP-only, has the defaults, so its identity and title are what they were."""
+    return config[cls.section] if cls.section in config else cls.section_defaults()
+
   @classmethod
   def backbone_of(cls, config):
-    return 'mlp'  # D takes the code beside the flattened image
+    return cls.settings(config)['backbone']
+
+  @classmethod
+  def check_config(cls, config):
+    super().check_config(config)
+    if cls.backbone_of(config) == 'dcgan' and not config['dcgan']['discriminator_dense_widths']:
+      raise UsageError('a bigan on the dcgan backbone needs dcgan.discriminator_dense_widths: '
+                       'x and z meet in D\'s dense layers; without one D\'s logit is a term in x '
+                       'plus a term in z, blind to how they pair')
+
+  @classmethod
+  def identity(cls, config) -> dict:
+    """The shared identity, with the defaults for a run saved before the section."""
+    if cls.section not in config:
+      config = ml_collections.ConfigDict({**config.to_dict(), cls.section: cls.settings(config)})
+    return super().identity(config)
 
   @classmethod
   def title(cls, config) -> str:
-    return 'BiGAN'
+    backbone = cls.backbone_of(config)
+    # The MLP BiGAN keeps the title it had before the backbone was a choice.
+    return 'BiGAN' if backbone == 'mlp' else f'BiGAN ({backbone} backbone)'
 
   @classmethod
   def describe_report(cls, report) -> str:
@@ -74,7 +114,7 @@ class BiGAN(gan.GAN):
     encoder = gan.BACKBONES[self.backbone].without_statistics(discriminator).clone(
         outputs=self.latent_dim, dropout_rate=0.0)
     return gan.Networks(bigan.GeneratorEncoder(generator, encoder),
-                        bigan.PairDiscriminator(discriminator))
+                        bigan.PAIR_DISCRIMINATORS[self.backbone](discriminator))
 
   def generator_input(self, draws, batch):
     return {'z': draws['z'], 'image': batch['image']}
