@@ -12,11 +12,12 @@ The dataset is the config's argument, MNIST by default:
 
 On Fashion-MNIST (`:fashion_mnist`): the same settings.
 """
-from gans.configs import mlp
+from gans.configs import default, mlp
+from gans.core.families import bigan as family
 
 
 def get_config(dataset='mnist'):
-  config = mlp.get_config(dataset)
+  config = default.add_family_section(mlp.get_config(dataset), family.BiGANSpec)
   config.model = 'bigan'
   config.latent_dim = 50
   config.num_epochs = 30
