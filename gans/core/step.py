@@ -102,8 +102,19 @@ def _generator_loss(fake, discriminate, params, family, loss, batch, draws, keys
   else:
     heads, _ = discriminate(params, *fake_pair, keys['g_loss_dropout'])
   adversarial = loss.g_loss(heads['adv'])
-  value, terms = family.generator_terms(
-      heads, draws, lambda: discriminate(params, *real_pair, keys['g_terms_dropout'])[0])
+
+  def real_heads():
+    """D on the real pairs, differentiable in them (a BiGAN's E(x)); with `joint`, beside the
+    fakes as in D's update, so that batch norm (by halves too) sees the same batch, on one
+    device or split over many."""
+    if not joint:
+      return discriminate(params, *real_pair, keys['g_terms_dropout'])[0]
+    pairs = jax.tree.map(lambda r, f: jnp.concatenate([r, jax.lax.stop_gradient(f)]), real_pair,
+                         fake_pair)
+    return _halves(discriminate(params, *pairs, keys['g_terms_dropout'])[0],
+                   len(real_pair[0]))[0]
+
+  value, terms = family.generator_terms(heads, draws, real_heads)
   return value + adversarial, {'g_adv_loss': adversarial, **terms}
 
 

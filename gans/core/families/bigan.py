@@ -14,10 +14,9 @@ cross-entropy of the papers, for hinge and Wasserstein critics minus the critic'
 least-squares loss has no such mirror and is refused. At the optimum E inverts G, so evaluate.py
 reconstructs test images as G(E(x)).
 
-With batch norm in D, E's term runs D on the real pairs alone (the shared step's `real_heads`),
-which batch norm by halves normalises by halves of their own: a run pmapped over several devices
-takes those halves per device, so its E term agrees with one device's in distribution, not to
-rounding (jit over a mesh, 'sharded', agrees to rounding).
+With batch norm in D, E's term runs D on the real pairs beside the fakes (the shared step's
+`real_heads`), as D's update does, so batch norm by halves sees the same halves on one device or
+many: jit, pmap and sharded agree.
 """
 import jax
 import ml_collections
