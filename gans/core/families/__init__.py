@@ -47,15 +47,6 @@ def spec(model: str) -> type:
   return family_class(model).Spec
 
 
-def sections() -> dict:
-  """{section: its default values} of every registered family that has a config section."""
-  found = {}
-  for family in FAMILIES.values():
-    if family.Spec.section and family.Spec.section not in found:
-      found[family.Spec.section] = family.Spec.section_defaults()
-  return found
-
-
 def backbone(config):
   """The backbone network (its config section) of the model; None for a closed-form fit."""
   return spec(config.model).backbone_of(config)
