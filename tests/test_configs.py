@@ -24,16 +24,32 @@ def test_config_resolves_on_every_dataset(name):
 
 
 def test_families_on_the_fast_backbone_share_its_networks():
-  """infogan_dcgan, sngan, acgan_dcgan and ccgan100_dcgan train on dcgan_fast's networks; SN-GAN
-  alone swaps D's batch norm for spectral normalisation."""
-  from gans.configs import acgan_dcgan, ccgan100_dcgan, dcgan_fast, infogan_dcgan, sngan
+  """Every family on the fast backbone trains on dcgan_fast's networks; a D with a per-sample
+  regulariser (a gradient penalty, spectral normalisation) loses its batch norm, and nothing
+  else."""
+  from gans.configs import (acgan_dcgan, ccgan100_dcgan, cgan_dcgan, dcgan_fast, dragan_dcgan,
+                            infogan_dcgan, r1_dcgan, sngan, wgan_dcgan, wgan_gp_dcgan)
   fast = dcgan_fast.get_config().dcgan.to_dict()
-  for family in (infogan_dcgan, acgan_dcgan, ccgan100_dcgan):
+  no_batch_norm = dict(fast, discriminator_batch_norm=False,
+                       discriminator_batch_norm_halves=False)
+  for family in (infogan_dcgan, acgan_dcgan, ccgan100_dcgan, cgan_dcgan, wgan_dcgan):
     assert family.get_config().dcgan.to_dict() == fast
-  for family in (acgan_dcgan, ccgan100_dcgan):  # and its optimiser (InfoGAN keeps the paper's)
-    config = family.get_config()
+  for family in (sngan, wgan_gp_dcgan, dragan_dcgan, r1_dcgan):
+    assert family.get_config().dcgan.to_dict() == no_batch_norm
+  for family in (acgan_dcgan, ccgan100_dcgan, cgan_dcgan):  # and its optimiser (InfoGAN keeps
+    config = family.get_config()                            # the paper's)
     assert (config.batch_size, config.learning_rate, config.ema_decay) == (64, 2e-4, 0.999)
   spectral = sngan.get_config()
   assert spectral.spectral_norm and spectral.loss == 'hinge'
-  assert spectral.dcgan.to_dict() == dict(fast, discriminator_batch_norm=False,
-                                          discriminator_batch_norm_halves=False)
+
+
+def test_critics_updated_five_times_a_step_give_g_the_fast_dcgans_updates():
+  """The WGANs on the fast networks train G as many times as the fast DCGAN's 10 epochs do, and
+  score it at the same generator steps; a step is a critic update."""
+  from gans.configs import dcgan_fast, wgan_dcgan, wgan_gp_dcgan
+  fast = dcgan_fast.get_config()
+  for family in (wgan_dcgan, wgan_gp_dcgan):
+    config = family.get_config()
+    assert config.n_critic == 5
+    assert config.num_epochs / config.n_critic == fast.num_epochs
+    assert config.eval_every_steps / config.n_critic == fast.eval_every_steps

@@ -184,16 +184,17 @@ def test_quality_lines_give_the_ema_its_own_sentence_where_its_curve_was_recorde
       '1.50.']
 
 
-def fake_run(results, name, dataset, scores, ema_scores=None, extra=''):
-  """A collected run of an MLP GAN as the report tool reads it back: run.json, command.txt and
-  eval.json (eval_ema.json with `ema_scores`), each score dict {'frechet_distance': ...}."""
+def fake_run(results, name, dataset, scores, ema_scores=None, extra='', config_file='mlp'):
+  """A collected run of an MLP GAN as the report tool reads it back: run.json, command.txt (its
+  train command naming gans/configs/CONFIG_FILE.py) and eval.json (eval_ema.json with
+  `ema_scores`), each score dict {'frechet_distance': ...}."""
   folder = results / name
   folder.mkdir(parents=True)
   config = {'model': 'mlp', 'dataset': dataset, 'loss': 'non_saturating', 'num_epochs': 30}
   (folder / 'run.json').write_text(json.dumps(
       {'epochs': 30, 'fit': None, 'config': config, 'seconds_per_epoch': 1.0, 'note': ''}))
   (folder / 'command.txt').write_text(
-      f'# train\npython train.py --config=gans/configs/mlp.py:{dataset}{extra} '
+      f'# train\npython train.py --config=gans/configs/{config_file}.py:{dataset}{extra} '
       f'--workdir=workdirs/{name}\npython evaluate.py --workdir=workdirs/{name}\n')
   real = {'frechet_distance': 1.7, 'kid': 0.5, 'precision': 0.86, 'recall': 0.87}
   for filename, fd in (('eval.json', scores), ('eval_ema.json', ema_scores)):
@@ -291,8 +292,11 @@ def test_report_opens_with_each_datasets_loss_study_beside_the_ten_epoch_runs(tm
 def test_runs_in_their_original_settings_get_a_section_of_their_own(tmp_path):
   from gans.tools import report
   results = tmp_path / 'results'
-  for name, fd in (('mlp_mnist', 30.0), ('wgan_mnist', 300.0)):
-    fake_run(results, name, 'mnist', fd)
+  # Told apart by the config file of the train command: wgan.py is WGAN in its paper's
+  # settings, wgan_dcgan.py the same family on the fast networks, a headline run.
+  for name, fd, config_file in (('mlp_mnist', 30.0, 'mlp'), ('wgan_mnist', 300.0, 'wgan'),
+                                ('wgan_dcgan_mnist', 9.0, 'wgan_dcgan')):
+    fake_run(results, name, 'mnist', fd, config_file=config_file)
     (results / name / 'samples_epoch_030.png').write_bytes(b'')
   runs = report.collected_runs(str(results))
   report.write_readme(runs, 'a test', str(results))
@@ -300,8 +304,10 @@ def test_runs_in_their_original_settings_get_a_section_of_their_own(tmp_path):
   readme = (results / 'README.md').read_text()
   headline, original = readme.split('## The original settings\n')
   assert '[mlp_mnist](#mlp_mnist) |' in headline and '[wgan_mnist](#wgan_mnist) |' not in headline
+  assert '[wgan_dcgan_mnist](#wgan_dcgan_mnist) |' in headline
   assert '[wgan_mnist](#wgan_mnist) |' in original.split('\n## ')[0]
   page = (results / 'REPORT.md').read_text().split('## MNIST\n')[1]
   headline, original = page.split('### The original settings\n')
   assert '[mlp_mnist](README.md#mlp_mnist)' in headline and 'wgan_mnist' not in headline
   assert '[wgan_mnist](README.md#wgan_mnist)' in original and 'mlp_mnist' not in original
+  assert 'wgan_dcgan_mnist' in headline and 'wgan_dcgan_mnist' not in original

@@ -25,8 +25,7 @@ from gans.configs import dcgan_fast
 def get_config(dataset='mnist'):
   config = dcgan_fast.get_config(dataset)
   config.spectral_norm = True
-  config.dcgan.discriminator_batch_norm = False
-  config.dcgan.discriminator_batch_norm_halves = False
+  dcgan_fast.drop_discriminator_batch_norm(config.dcgan)
   config.loss = 'hinge'
   config.learning_rate = 2e-4
   config.b1 = 0.5

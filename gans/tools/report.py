@@ -24,6 +24,7 @@ import glob
 import json
 import math
 import os
+import re
 import shlex
 import shutil
 import statistics
@@ -286,8 +287,9 @@ def report_tables(runs) -> list:
 
 # Runs on the MLP backbone in the settings of their family's paper or reference code, each still
 # reproducible from its config: the pages list them apart from the headline tables, in a section
-# of their own. A run whose name starts with one of these belongs there.
-ORIGINAL_SETTINGS = ('wgan_', 'r1_', 'dragan_', 'bigan_', 'infogan_mnist', 'infogan_fashion_mnist')
+# of their own. A run whose train command names one of these config files belongs there (the
+# same families on the fast networks, wgan_dcgan.py and the like, do not).
+ORIGINAL_SETTINGS = ('wgan', 'r1', 'dragan', 'bigan', 'infogan')
 ORIGINAL_SETTINGS_TITLE = 'The original settings'
 ORIGINAL_SETTINGS_INTRO = (
     'WGAN, R1, DRAGAN, BiGAN and InfoGAN on the MLP backbone, each in the settings of its paper '
@@ -296,9 +298,16 @@ ORIGINAL_SETTINGS_INTRO = (
     'the config in its command.')
 
 
+def config_file(commands) -> str:
+  """The stem of the config file that a run's train command names ('wgan' of
+  `--config=gans/configs/wgan.py:fashion_mnist`), '' where it names none."""
+  match = re.search(r'--config=\S*?(\w+)\.py', commands)
+  return match.group(1) if match else ''
+
+
 def split_original_settings(runs) -> tuple:
   """(headline runs, runs in their original settings), each in the order given."""
-  original = [run for run in runs if run['name'].startswith(ORIGINAL_SETTINGS)]
+  original = [run for run in runs if config_file(run['commands']) in ORIGINAL_SETTINGS]
   return [run for run in runs if run not in original], original
 
 
