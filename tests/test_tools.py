@@ -249,15 +249,26 @@ def study_cell(variant, overrides, seed, curve, fd, kid, precision, ema=True):
           'real': {'frechet_distance': 2.0, 'kid': 0.01, 'precision': 0.86, 'recall': 0.87}}
 
 
-def test_report_opens_with_each_datasets_loss_study_beside_the_ten_epoch_runs(tmp_path):
+def test_report_opens_with_each_datasets_families_beside_the_loss_study(tmp_path):
   from gans.tools import report
   results = tmp_path / 'results'
-  fake_run(results, 'dcgan_fast_mnist', 'mnist', 9.0, ema_scores=5.4)
-  (results / 'dcgan_fast_mnist' / 'samples_epoch_030.png').write_bytes(b'')
+  fake_run(results, 'dcgan_fast_mnist', 'mnist', 9.0, ema_scores=5.4, config_file='dcgan_fast')
+  # The 10-epoch run's EMA curve, 100 samples as its evaluation (real 1.7): within 10x (17) at
+  # step 15, half-way through the second epoch (20 + 30 / 2 s); never within 4x (6.8).
+  rows = [{'step': 5, 'epoch': 0.5, 'eval_fid': 60.0, 'eval_fid_ema': 50.0,
+           'eval_num_samples': 100},
+          {'step': 10, 'epoch_end': 1, 'seconds': 20.0},
+          {'step': 15, 'epoch': 1.5, 'eval_fid': 20.0, 'eval_fid_ema': 9.0,
+           'eval_num_samples': 100},
+          {'step': 20, 'epoch_end': 2, 'seconds': 30.0}]
+  (results / 'dcgan_fast_mnist' / 'metrics.jsonl').write_text(
+      ''.join(json.dumps(r) + '\n' for r in rows))
+  fake_run(results, 'acgan_dcgan_mnist', 'mnist', 4.0, config_file='acgan_dcgan')
+  for name in ('dcgan_fast_mnist', 'acgan_dcgan_mnist'):
+    (results / name / 'samples_epoch_030.png').write_bytes(b'')
   no_bn = {'dcgan.discriminator_batch_norm': False,
            'dcgan.discriminator_batch_norm_halves': False}
   wgan = {'loss': 'wasserstein_gp', 'n_critic': 5, **no_bn}
-  # Real at 2.0: within 10x (20) at 200 s and 220 s; within 4x (8) at 300 s for seed 0 alone.
   cells = [study_cell('non-saturating', {}, 0, [(100, 50), (200, 15), (300, 6)], 5.0, 0.1, 0.7),
            study_cell('non-saturating', {}, 1, [(110, 30), (220, 19), (330, 9)], 7.0, 0.3, 0.8),
            study_cell('WGAN-GP', wgan, 0, [(500, 80), (1000, 40)], 40.0, 1.0, 0.5, ema=False),
@@ -269,22 +280,27 @@ def test_report_opens_with_each_datasets_loss_study_beside_the_ten_epoch_runs(tm
                                          'WGAN-GP': ([510, 1020], [85, 50])}
   report.write_report(report.collected_runs(str(results)), [], [], 'a test', str(results))
   page = (results / 'REPORT.md').read_text()
-  study = page.split('### Loss study on MNIST\n\n')[1].split('\n\n![')[0].splitlines()
-  assert study[0] == '3,000 generator steps; cells in [loss_study_mnist/cells.jsonl](' \
-                     'loss_study_mnist/cells.jsonl), made by [loss_study_mnist/command.sh](' \
-                     'loss_study_mnist/command.sh).'
-  assert study[2] == ('| variant | loss and penalty; other overrides | D\'s batch norm | seeds | '
-                      'FD ↓ median [min, max] | KID ↓ | precision ↑ | recall ↑ | seconds to 10 × '
-                      'real | seconds to 4 × real | 10-epoch run: FD ↓ |')
-  assert study[4:] == [
+  mnist = page.split('### MNIST, fast networks\n\n')[1].split('\n\n![')[0].splitlines()
+  assert mnist[0] == ('Study: 3,000 generator steps; cells in [loss_study_mnist/cells.jsonl]('
+                      'loss_study_mnist/cells.jsonl), made by [loss_study_mnist/command.sh]('
+                      'loss_study_mnist/command.sh), its own page [loss_study_mnist/README.md]('
+                      'loss_study_mnist/README.md).')
+  assert mnist[2] == ('| family or variant | loss and penalty; other overrides | D\'s batch norm '
+                      '| seeds | FD ↓ median [min, max] | KID ↓ | precision ↑ | recall ↑ | '
+                      '10-epoch run: FD ↓ | seconds to 10 × real | seconds to 4 × real |')
+  # The study's rows, the 10-epoch run of the base's recipe beside its cells, then AC-GAN, a
+  # family with a 10-epoch run only.
+  assert mnist[4:] == [
       '| non-saturating | non-saturating loss | BN halves | 0,1 | 6.0 [5.0, 7.0] | 0.200 | 0.750 '
-      '| 0.650 | 210 | – (1 of 2 seeds) | [5.4](README.md#dcgan_fast_mnist) (EMA of G) |',
+      '| 0.650 | [5.4](README.md#dcgan_fast_mnist) (EMA of G) | 35 | – |',
       '| WGAN-GP | WGAN-GP; `n_critic=5` | none | 0,1 | 50.0 [40.0, 60.0] (G) | 1.500 | 0.550 | '
       '0.450 | – | – | – |',
-      '| real train images (reference) | | | | 2.0 | 0.010 | 0.860 | 0.870 | | | |']
-  assert page.index('## Losses and penalties at one budget') < page.index('## MNIST')
-  assert ('Fashion-MNIST: no finished cell of the study in loss_study_fashion_mnist/ yet.'
-          in page)
+      '| AC-GAN | non-saturating loss | BN halves | – | – | – | – | – | '
+      '[4.0](README.md#acgan_dcgan_mnist) | – | – |',
+      '| real train images (reference) | | | | 2.00 | 0.010 | 0.860 | 0.870 | | | |']
+  assert page.index('## Every family on the fast networks') < page.index('## MNIST')
+  assert ('Fashion-MNIST: no finished cell of the study in loss_study_fashion_mnist/ and no '
+          '10-epoch run yet.' in page)
   assert (results / 'fd_vs_seconds_mnist.png').stat().st_size > 0
   assert not (results / 'fd_vs_seconds_fashion_mnist.png').exists()
 

@@ -396,11 +396,17 @@ def model_label(config) -> str:
 # <out>/loss_study_<dataset>/ (its command in command.sh there), the fast DCGAN with each
 # variant's overrides.
 LOSS_STUDY = 'loss_study_{dataset}'
-# The 10-epoch run of a study variant's recipe, results/<run>/, where one was made: the study
-# table gives its Fréchet distance beside the variant's.
-TEN_EPOCH_RUNS = {'non-saturating': 'dcgan_fast_{dataset}', 'SN, hinge': 'sngan_{dataset}'}
-# Overrides of D's batch norm, which the study table gives a column of its own.
+# The 10-epoch run of a study variant's recipe, results/<config>_<dataset>/ by the stem of its
+# config file: the comparison gives its Fréchet distance and time to quality beside the cells.
+TEN_EPOCH_RUNS = {'non-saturating': 'dcgan_fast', 'SN, hinge': 'sngan', 'WGAN-GP': 'wgan_gp_dcgan',
+                  'WGAN clip': 'wgan_dcgan', 'DRAGAN': 'dragan_dcgan', 'R1 gamma 10': 'r1_dcgan'}
+# The families on the fast networks that no study variant stands for: a row each where its
+# 10-epoch run is collected.
+FAMILY_RUNS = {'BiGAN': 'bigan_dcgan', 'InfoGAN': 'infogan_dcgan', 'AC-GAN': 'acgan_dcgan',
+               'cGAN': 'cgan_dcgan'}
+# Overrides of D's batch norm, which the comparison gives a column of its own.
 NORM_FIELDS = ('dcgan.discriminator_batch_norm', 'dcgan.discriminator_batch_norm_halves')
+RECIPE_FIELDS = ('loss', 'penalty', 'penalty_weight', 'spectral_norm')
 
 
 def spread(values, form='.3g') -> str:
@@ -427,24 +433,6 @@ def median_curves(cells) -> dict:
   return curves
 
 
-def seconds_to_quality(seed_cell, factor):
-  """The training seconds at the first point of a study cell's curve within `factor` x the real
-  reference's Fréchet distance, None where no point came that close."""
-  key, bound = curve_key(seed_cell), factor * seed_cell['real']['frechet_distance']
-  return next((point['seconds'] for point in seed_cell['curve'] if point[key] <= bound), None)
-
-
-def median_seconds_cell(cells, factor) -> str:
-  """The median over the seeds of `seconds_to_quality`, a seed that never got there counted as
-  later than any other; '–' where the median seed never got there, and how many seeds did where
-  some did not."""
-  times = [seconds_to_quality(seed_cell, factor) for seed_cell in cells]
-  median = statistics.median(math.inf if t is None else t for t in times)
-  text = '–' if math.isinf(median) else f'{median:,.0f}'
-  reached = sum(t is not None for t in times)
-  return text if reached in (0, len(times)) else f'{text} ({reached} of {len(times)} seeds)'
-
-
 def recipe_words(overrides) -> str:
   """A study variant's loss, penalty and spectral norm in words, then its other overrides but
   those of D's batch norm (`NORM_FIELDS`) as FIELD=VALUE; the base's loss is non-saturating."""
@@ -456,9 +444,22 @@ def recipe_words(overrides) -> str:
                  + ('' if weight is None else f' (weight {weight:g})'))
   if overrides.get('spectral_norm'):
     words.append('spectral norm')
-  told = {'loss', 'penalty', 'penalty_weight', 'spectral_norm', *NORM_FIELDS}
+  told = {*RECIPE_FIELDS, *NORM_FIELDS}
   rest = ', '.join(f'`{k}={v}`' for k, v in overrides.items() if k not in told)
   return ', '.join(words) + (f'; {rest}' if rest else '')
+
+
+def run_recipe(config) -> dict:
+  """A run's loss, penalty and D's batch norm in the study's override fields, for
+  `recipe_words` and `discriminator_norm`."""
+  recipe = {'loss': config.get('loss', 'non_saturating'), 'penalty': config.get('penalty', 'none'),
+            'spectral_norm': config.get('spectral_norm', False)}
+  if recipe['penalty'] != 'none':
+    recipe['penalty_weight'] = config['penalty_weight']
+  dcgan = config.get('dcgan') or {}
+  for field in NORM_FIELDS:
+    recipe[field] = dcgan.get(field.split('.')[1], True)
+  return recipe
 
 
 def discriminator_norm(overrides) -> str:
@@ -474,77 +475,111 @@ def scored(seed_cell) -> dict:
   return seed_cell['ema'] or seed_cell['g']
 
 
-def ten_epoch_cell(runs, variant, dataset) -> str:
-  """The Fréchet distance of the 10-epoch run of a variant's recipe (`TEN_EPOCH_RUNS`; its EMA's
-  where kept), linked to the run; '–' where there is no such run or it has no scores."""
-  name = TEN_EPOCH_RUNS.get(variant, '').format(dataset=dataset)
-  run = next((r for r in runs if r['name'] == name and 'samples' in r['report']), None)
-  if run is None:
-    return '–'
+def ten_epoch_run(runs, config_stem, dataset):
+  """The collected run <config_stem>_<dataset> with scores, or None."""
+  name = f'{config_stem}_{dataset}' if config_stem else None
+  return next((r for r in runs if r['name'] == name and 'samples' in (r['report'] or {})), None)
+
+
+def run_quality(run, out_dir):
+  """(Fréchet distance cell linked to the run, [training seconds to each QUALITY_FACTORS x real
+  or None], the curve [(seconds, distance)]) of a run's scored generator (its EMA where kept)."""
   version, report = scored_versions(run)[-1]
-  return f'[{report["samples"]["frechet_distance"]:.1f}](README.md#{name}){version}'
+  fd = f'[{report["samples"]["frechet_distance"]:.1f}](README.md#{run["name"]}){version}'
+  path = os.path.join(out_dir, run['name'], 'metrics.jsonl')
+  if not os.path.exists(path):
+    return fd, [None] * len(QUALITY_FACTORS), []
+  rows, num_samples = read_jsonl(path), report['num_samples']
+  key = 'eval_fid_ema' if version else 'eval_fid'
+  reached = time_to_quality(rows, report['real']['frechet_distance'], num_samples, key)
+  seconds = [at for _, _, _, at in reached] or [None] * len(QUALITY_FACTORS)
+  curve = [(training_seconds_at(rows, r['step']), r[key])
+           for r in comparable_curve(rows, num_samples, key)]
+  return fd, seconds, [(at, distance) for at, distance in curve if at is not None]
 
 
-def loss_study_table(cells, runs, dataset) -> list:
-  """The lines of the study's comparison table: a row per variant, median over its seeds
-  [min, max], then the real reference."""
-  header = ['variant', 'loss and penalty; other overrides', 'D\'s batch norm', 'seeds',
-            'FD ↓ median [min, max]', 'KID ↓', 'precision ↑', 'recall ↑',
-            *(f'seconds to {factor} × real' for factor in QUALITY_FACTORS),
-            '10-epoch run: FD ↓']
+def comparison(cells, runs, dataset, out_dir) -> tuple:
+  """The lines of a dataset's comparison table, a row per study variant (median over its seeds
+  [min, max]) and per family with a 10-epoch run only, then the real reference; and
+  {row: (seconds, distances)} of the 10-epoch runs' curves."""
+  header = ['family or variant', 'loss and penalty; other overrides', 'D\'s batch norm', 'seeds',
+            'FD ↓ median [min, max]', 'KID ↓', 'precision ↑', 'recall ↑', '10-epoch run: FD ↓',
+            *(f'seconds to {factor} × real' for factor in QUALITY_FACTORS)]
   lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]
-  for name in dict.fromkeys(seed_cell['variant'] for seed_cell in cells):
+  rows = [(name, TEN_EPOCH_RUNS.get(name)) for name in dict.fromkeys(c['variant'] for c in cells)]
+  rows += [(name, stem) for name, stem in {**TEN_EPOCH_RUNS, **FAMILY_RUNS}.items()
+           if name not in dict(rows) and ten_epoch_run(runs, stem, dataset)]
+  curves = {}
+  for name, stem in rows:
     ours = [seed_cell for seed_cell in cells if seed_cell['variant'] == name]
-    scores = [scored(seed_cell) for seed_cell in ours]
-    fd = spread([s['frechet_distance'] for s in scores], '.1f')
-    row = [name, recipe_words(ours[0]['overrides']), discriminator_norm(ours[0]['overrides']),
-           ','.join(str(seed_cell['seed']) for seed_cell in ours),
-           fd if ours[0]['ema'] else f'{fd} (G)',
-           *(cell(statistics.median(s[key] for s in scores), 3)
-             for key in ('kid', 'precision', 'recall')),
-           *(median_seconds_cell(ours, factor) for factor in QUALITY_FACTORS),
-           ten_epoch_cell(runs, name, dataset)]
+    run = ten_epoch_run(runs, stem, dataset)
+    recipe = ours[0]['overrides'] if ours else run_recipe(run['config'])
+    row = [name, recipe_words(recipe), discriminator_norm(recipe)]
+    if ours:
+      scores = [scored(seed_cell) for seed_cell in ours]
+      fd = spread([s['frechet_distance'] for s in scores], '.1f')
+      row += [','.join(str(seed_cell['seed']) for seed_cell in ours),
+              fd if ours[0]['ema'] else f'{fd} (G)',
+              *(cell(statistics.median(s[key] for s in scores), 3)
+                for key in ('kid', 'precision', 'recall'))]
+    else:
+      row += ['–'] * 5
+    if run:
+      fd, seconds, curve = run_quality(run, out_dir)
+      row += [fd, *('–' if at is None else f'{at:,.0f}' for at in seconds)]
+      if curve:
+        curves[name] = tuple(map(list, zip(*curve)))
+    else:
+      row += ['–'] * (1 + len(QUALITY_FACTORS))
     lines.append('| ' + ' | '.join(row) + ' |')
-  real = cells[0]['real']
-  lines.append(f'| real train images (reference) | | | | {cell(real["frechet_distance"], 1)} | '
+  real = cells[0]['real'] if cells else ten_epoch_run(runs, rows[0][1], dataset)['report']['real']
+  lines.append(f"| real train images (reference) | | | | {cell(real['frechet_distance'], 2)} | "
                + ' | '.join(cell(real[key], 3) for key in ('kid', 'precision', 'recall'))
-               + ' |' + ' |' * (len(QUALITY_FACTORS) + 1))
-  return lines
+               + ' |' + ' |' * (1 + len(QUALITY_FACTORS)))
+  return lines, curves
 
 
 def loss_study_lines(runs, out_dir) -> list:
-  """REPORT.md's opening: each dataset's loss and penalty study (`LOSS_STUDY`) as a table and a
-  figure of the Fréchet distance against training seconds, fd_vs_seconds_<dataset>.png, written
-  beside the page; a line for a dataset with no finished cell yet."""
-  lines = ['## Losses and penalties at one budget', '',
+  """REPORT.md's opening: each dataset's comparison of the loss and penalty study's variants
+  (`LOSS_STUDY`) and of the families' 10-epoch runs on the fast networks, as a table and a
+  figure of the runs' Fréchet distance against training seconds, fd_vs_seconds_<dataset>.png,
+  written beside the page; a line for a dataset with neither yet."""
+  lines = ['## Every family on the fast networks', '',
            'The loss and penalty study (after Lucic et al. 2018, "Are GANs Created Equal?"): the '
            'fast DCGAN trained for the same number of generator steps with each loss or penalty, '
            'several seeds each, every seed scored on the same number of samples. A row gives the '
            'median over the seeds and, for the Fréchet distance, [min, max]; scores are of the '
-           'EMA of G where the variant keeps one ("(G)": of G). Seconds to 10 × and 4 × real: '
-           'the training seconds (compilation and evaluations left out) of the seeds trained side '
-           'by side, at the first point of the curve within that multiple of the real '
-           'reference\'s distance; the curve scores fewer samples than the final scores, which '
-           'raises the distance, so these times are on the late side. A variant with 5 D steps a '
-           'G step pays for them in seconds. The last column is the 10-epoch run of the same '
-           'recipe, where one was made.', '']
+           'EMA of G where the variant keeps one ("(G)": of G). Beside each, the 10-epoch run of '
+           'the same recipe (a variant with 5 D steps a G step trains 50 epochs, so that G gets '
+           'as many updates), and the families that the study has no variant for, each by its '
+           'own 10-epoch run: its Fréchet distance of 10,000 samples, and its training seconds '
+           '(compilation and evaluations left out) at the first evaluation during training '
+           'within 10 × and 4 × the real reference\'s distance. The figure draws those '
+           'evaluations against training seconds, one line per run.', '']
   for dataset, title in DATASET_TITLES.items():
     folder = LOSS_STUDY.format(dataset=dataset)
     path = os.path.join(out_dir, folder, 'cells.jsonl')
     cells = read_jsonl(path) if os.path.exists(path) else []
-    if not cells:
-      lines += [f'{title}: no finished cell of the study in {folder}/ yet.', '']
+    if not cells and not any(ten_epoch_run(runs, stem, dataset)
+                             for stem in {**TEN_EPOCH_RUNS, **FAMILY_RUNS}.values()):
+      lines += [f'{title}: no finished cell of the study in {folder}/ and no 10-epoch run yet.',
+                '']
       continue
-    steps = ', '.join(f'{steps:,}' for steps in sorted({c['steps'] for c in cells}))
-    figure = f'fd_vs_seconds_{dataset}.png'
-    pictures.save_labelled_curves(median_curves(cells), 'training seconds (the seeds together)',
-                                  'Fréchet distance (median over seeds)',
-                                  os.path.join(out_dir, figure))
-    lines += [f'### Loss study on {title}', '',
-              f'{steps} generator steps; cells in [{folder}/cells.jsonl]({folder}/cells.jsonl), '
-              f'made by [{folder}/command.sh]({folder}/command.sh).', '',
-              *loss_study_table(cells, runs, dataset), '',
-              f'![Fréchet distance against training seconds, {title}]({figure})', '']
+    table, curves = comparison(cells, runs, dataset, out_dir)
+    lines += [f'### {title}, fast networks', '']
+    if cells:
+      steps = ', '.join(f'{steps:,}' for steps in sorted({c['steps'] for c in cells}))
+      lines += [f'Study: {steps} generator steps; cells in [{folder}/cells.jsonl]('
+                f'{folder}/cells.jsonl), made by [{folder}/command.sh]({folder}/command.sh), its '
+                f'own page [{folder}/README.md]({folder}/README.md).', '']
+    else:
+      lines += [f'Study: no finished cell in {folder}/ yet.', '']
+    lines += [*table, '']
+    if curves:
+      figure = f'fd_vs_seconds_{dataset}.png'
+      pictures.save_labelled_curves(curves, 'training seconds', 'Fréchet distance',
+                                    os.path.join(out_dir, figure))
+      lines += [f'![Fréchet distance against training seconds, {title}]({figure})', '']
   return lines
 
 
