@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# The loss and penalty study on MNIST: every variant of seed 0, then of seed 1; a rerun skips
-# the finished cells of results/loss_study_mnist/cells.jsonl. Run from the repository root.
+# The loss and penalty study: every variant of seed 0, then of seed 1, on the dataset given as the
+# argument (MNIST by default; loss_study_fashion_mnist/command.sh passes fashion_mnist); a rerun
+# skips the finished cells of results/loss_study_<dataset>/cells.jsonl. Run from the repository
+# root.
 set -euo pipefail
+DATASET=${1:-mnist}
 NO_BN='dcgan.discriminator_batch_norm=False;dcgan.discriminator_batch_norm_halves=False'
 for seed in 0 1; do
-  python -m gans.tools.sweep --config=gans/configs/dcgan_fast.py:mnist \
-    --output_dir=results/loss_study_mnist --seeds=$seed --steps=3000 --eval_every=500 \
+  python -m gans.tools.sweep --config=gans/configs/dcgan_fast.py:$DATASET \
+    --output_dir=results/loss_study_$DATASET --seeds=$seed --steps=3000 --eval_every=500 \
     --variant='non-saturating' \
     --variant='minimax;loss=minimax' \
     --variant='least squares;loss=least_squares' \
