@@ -6,7 +6,7 @@ bigan.py gives the family on the MLP backbone (a 50-dimensional latent, the BiGA
 MNIST; the non-saturating loss). What changes, the fast DCGAN's recipe (dcgan_fast.py), because
 convolutional networks are what the two papers trained on images and that recipe is the fastest
 to a good Fréchet distance among this code's DCGANs:
-- the InfoGAN paper's MNIST networks (`dcgan_fast.use_fast_recipe`): dense 1024 in G and D,
+- the InfoGAN paper's MNIST networks (`dcgan_fast.train_on_fast_recipe`): dense 1024 in G and D,
   4x4 kernels, ReLU in G, batch norm in D by halves, no dropout, kernels from N(0, 0.02);
 - E is D's convolutions and dense 1024 without batch norm, to the 50 entries of z; D appends z
   to the features of its convolutions, and its dense layer of 1024 judges the two together (the
@@ -23,7 +23,5 @@ from gans.core.families import bigan as family
 
 def get_config(dataset='mnist'):
   config = default.add_family_section(bigan.get_config(dataset), family.BiGANSpec)
-  config.bigan.backbone = 'dcgan'
-  dcgan_fast.use_fast_recipe(
-      config, dataset, dcgan_fast.TRAINING_FIELDS + dcgan_fast.EVALUATION_FIELDS)
+  dcgan_fast.train_on_fast_recipe(config, 'bigan')
   return config

@@ -45,6 +45,13 @@ def use_fast_recipe(config, dataset, fields=TRAINING_FIELDS):
     config[field] = fast[field]
 
 
+def train_on_fast_recipe(config, section):
+  """A family whose `section` chooses its backbone (`conditional`, `bigan`) moved to the DCGAN
+  backbone and trained by the fast recipe, its evaluations every half epoch included."""
+  config[section].backbone = 'dcgan'
+  use_fast_recipe(config, config.dataset, TRAINING_FIELDS + EVALUATION_FIELDS)
+
+
 def set_fast_networks(section):
   """The fast DCGAN's networks in a config's dcgan section: those the other families on this
   backbone train with (infogan_dcgan.py, sngan.py, acgan_dcgan.py)."""
