@@ -79,6 +79,24 @@ def test_each_network_moves_by_its_own_learning_rate():
       largest_change(before.discriminator.params, after.discriminator.params), 1e-4, rtol=1e-3)
 
 
+def test_ds_head_layers_move_by_their_own_learning_rate():
+  # InfoGAN's Q on a hidden layer of its own (HeadDense, HeadOutput; HeadBatchNorm where D
+  # normalises) at 1e-3; the rest of D, the adversarial output included, at D's 2e-4.
+  config = infogan_config('dcgan', **{'dcgan.discriminator_head_width': 16,
+                                      'd_learning_rate': 2e-4, 'd_head_learning_rate': 1e-3})
+  before, after, _ = one_step(config)
+  head = {name for name in before.discriminator.params if name.startswith('Head')}
+  assert {'HeadDense', 'HeadOutput'} <= head
+  # The head's own optimiser state shapes the checkpoint: a workdir keeps it or not for life.
+  assert runs.identity(config)['optimizers']['discriminator'] == 'adam, head layers apart'
+  without = infogan_config('dcgan', **{'dcgan.discriminator_head_width': 16})
+  assert runs.identity(without)['optimizers']['discriminator'] == 'adam'
+  for names, lr in ((head, 1e-3), (set(before.discriminator.params) - head, 2e-4)):
+    np.testing.assert_allclose(
+        largest_change({n: before.discriminator.params[n] for n in names},
+                       {n: after.discriminator.params[n] for n in names}), lr, rtol=1e-3)
+
+
 def test_the_discriminator_betas_are_its_own():
   config = configure(d_b1=0.0, d_b2=0.9)
   family, networks, state, _, _ = setup(config)
@@ -595,7 +613,7 @@ def test_every_experiment_config_resolves_on_each_dataset_it_is_given(name):
 # (A resolved config holds only its own family's section, so an old run's lack of the infogan
 # section, added with these fields, needs no test of its own.)
 NEW_FIELDS = ('optimizer', 'd_optimizer', 'd_learning_rate', 'd_b1', 'd_b2', 'clip_value',
-              'penalty', 'penalty_weight', 'spectral_norm')
+              'penalty', 'penalty_weight', 'spectral_norm', 'd_head_learning_rate')
 
 
 @pytest.mark.parametrize('model', ['mlp', 'acgan', 'ppca'])
@@ -638,6 +656,9 @@ def test_a_run_saved_before_these_fields_resumes_under_the_defaults(model):
     ({'model': 'dcgan', 'dcgan.discriminator_dense_widths': (1024, 0)},
      'dcgan.discriminator_dense_widths must be a tuple of positive integers (or () for none), '
      'got (1024, 0)'),
+    ({'d_head_learning_rate': 1e-3},
+     'd_head_learning_rate=0.001 needs head layers in D: the dcgan backbone with '
+     'dcgan.discriminator_head_width > 0'),
     ({'model': 'dcgan', 'dcgan.discriminator_head_width': -1},
      'dcgan.discriminator_head_width must be an integer >= 0 (0 for none), got -1'),
     ({'model': 'dcgan', 'dcgan.discriminator_batch_norm': None},

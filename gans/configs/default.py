@@ -55,6 +55,10 @@ def add_optimisation(config):
   config.d_learning_rate = placeholder(float)
   config.d_b1 = placeholder(float)
   config.d_b2 = placeholder(float)
+  # The learning rate of D's head layers alone (`dcgan.discriminator_head_width`: InfoGAN's Q
+  # on D's features), with D's other settings; None: D's learning rate. Reimplementations of
+  # InfoGAN train Q with G's optimiser, at G's rate.
+  config.d_head_learning_rate = placeholder(float)
   config.n_critic = 1  # discriminator steps per generator step (5 is usual for wasserstein_gp)
   config.gradient_penalty_weight = 10.0  # used by wasserstein_gp only
   config.clip_value = 0.01  # c of wasserstein_clip: D's weights are kept in [-c, c]

@@ -5,7 +5,8 @@
   added outside the square root, no momentum, so b1 is unused.
 - Two time-scale update rule (Heusel et al. 2017): `d_optimizer`, `d_learning_rate`, `d_b1`,
   `d_b2` give D settings of its own; each left as None is the shared value. G, and a family's
-  auxiliary network, always take the shared ones.
+  auxiliary network, always take the shared ones. `d_head_learning_rate` gives D's head layers
+  (named `HEAD_PREFIX`..., InfoGAN's Q) a learning rate of their own, with D's other settings.
 - A loss with `weight_clipping` (wasserstein_clip, Arjovsky et al. 2017) ends D's chain with
   `clip_weights(config.clip_value)`, so the step's plain `apply_gradients` leaves every critic
   parameter in [-c, c] after every D update.
@@ -42,6 +43,13 @@ def discriminator_settings(config) -> dict:
           'b1': _own(config.d_b1, config.b1), 'b2': _own(config.d_b2, config.b2)}
 
 
+def discriminator_kind(config) -> str:
+  """What shapes D's optimiser state, for a workdir's identity: the optimiser's kind, and whether
+  its head layers have one of their own (optax.multi_transform's state)."""
+  kind = discriminator_settings(config)['kind']
+  return kind if config.d_head_learning_rate is None else f'{kind}, head layers apart'
+
+
 def generator(config) -> optax.GradientTransformation:
   """G's optimiser (also the auxiliary network's): the shared settings."""
   if not config.learning_rate:
@@ -49,9 +57,25 @@ def generator(config) -> optax.GradientTransformation:
   return make(config.optimizer, config.learning_rate, config.b1, config.b2)
 
 
+HEAD_PREFIX = 'Head'  # the names of D's head layers (gans.core.models.dcgan)
+
+
+def head_labels(params):
+  """'head' for each parameter of a layer named HEAD_PREFIX..., 'trunk' for the others."""
+  def label(path, _):
+    names = [str(getattr(key, 'key', '')) for key in path]
+    return 'head' if any(name.startswith(HEAD_PREFIX) for name in names) else 'trunk'
+  return jax.tree_util.tree_map_with_path(label, params)
+
+
 def discriminator(config) -> optax.GradientTransformation:
-  """D's optimiser, followed by the weight clipping of a loss that asks for it."""
-  tx = make(**discriminator_settings(config))
+  """D's optimiser (its head layers at their own learning rate where one is set), followed by
+  the weight clipping of a loss that asks for it."""
+  settings = discriminator_settings(config)
+  tx = make(**settings)
+  if config.d_head_learning_rate is not None:
+    head = make(**dict(settings, learning_rate=config.d_head_learning_rate))
+    tx = optax.multi_transform({'trunk': tx, 'head': head}, head_labels)
   if losses.LOSSES[config.loss].weight_clipping:
     return optax.chain(tx, clip_weights(config.clip_value))
   return tx

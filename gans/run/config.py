@@ -50,6 +50,10 @@ def resolve(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
     raise UsageError(f'eval_num_samples must be an integer >= {metrics.MIN_SAMPLES}, got '
                      f'{config.eval_num_samples!r}')
   _check_optimizers(config)
+  if config.d_head_learning_rate is not None and not (
+      spec.backbone_of(config) == 'dcgan' and config.dcgan.discriminator_head_width):
+    raise UsageError(f'd_head_learning_rate={config.d_head_learning_rate} needs head layers in '
+                     f'D: the dcgan backbone with dcgan.discriminator_head_width > 0')
   if not (is_number(config.clip_value) and config.clip_value > 0):
     raise UsageError(f'clip_value must be positive, got {config.clip_value!r}')
   for field in ('spectral_norm', 'ema_warmup'):
@@ -100,7 +104,7 @@ def _check_optimizers(config):
   check_choice('optimizer', config.optimizer, optimizers.OPTIMIZERS)
   if config.d_optimizer is not None:
     check_choice('d_optimizer', config.d_optimizer, optimizers.OPTIMIZERS)
-  for field in ('learning_rate', 'd_learning_rate'):
+  for field in ('learning_rate', 'd_learning_rate', 'd_head_learning_rate'):
     value = config[field]
     if value is not None and not (is_number(value) and value > 0):
       raise UsageError(f'{field} must be positive, got {value!r}')

@@ -101,7 +101,7 @@ class GANSpec:
     if cls.section:
       ident[cls.section] = config[cls.section].to_dict()
     ident['optimizers'] = {'generator': config['optimizer'],
-                           'discriminator': optimizers.discriminator_settings(config)['kind']}
+                           'discriminator': optimizers.discriminator_kind(config)}
     return ident
 
   @classmethod
