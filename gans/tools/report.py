@@ -14,8 +14,10 @@ after their workdirs are gone, and a run collected again replaces its folder. Bo
 one table of every metric beside its real reference, with the median seconds per epoch over the
 run's epochs; runs on the MLP backbone in their papers' settings (`ORIGINAL_SETTINGS`) get a
 section of their own, apart from the headline tables. REPORT.md opens with each dataset's
-loss and penalty study, read from <out>/loss_study_<dataset>/cells.jsonl (`gans.tools.sweep`), a
-table beside the 10-epoch runs of the same recipes and a figure, fd_vs_seconds_<dataset>.png. The
+families on the fast networks: the loss and penalty study, read from
+<out>/loss_study_<dataset>/cells.jsonl (`gans.tools.sweep`), beside the 10-epoch runs of the same
+recipes and of the other families, with their time to quality, in a table and a figure,
+fd_vs_seconds_<dataset>.png. The
 sweeps and augmentation grids collected into <out> stay on REPORT.md as the runs do. The top-level
 README's table, between its marker comments, lists each dataset's best runs, so that the figures a
 reader meets first are rebuilt with the pages, never retyped.
@@ -577,7 +579,8 @@ def loss_study_lines(runs, out_dir) -> list:
     lines += [*table, '']
     if curves:
       figure = f'fd_vs_seconds_{dataset}.png'
-      pictures.save_labelled_curves(curves, 'training seconds', 'Fréchet distance',
+      pictures.save_labelled_curves(curves, 'training seconds',
+                                    'Fréchet distance (EMA of G where kept)',
                                     os.path.join(out_dir, figure))
       lines += [f'![Fréchet distance against training seconds, {title}]({figure})', '']
   return lines
