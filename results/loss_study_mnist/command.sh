@@ -15,9 +15,9 @@ for seed in 0 1; do
     --variant='hinge;loss=hinge' \
     --variant="DRAGAN;penalty=dragan;penalty_weight=10.0;$NO_BN" \
     --variant="R1 gamma 1;penalty=r1;penalty_weight=1.0;$NO_BN" \
+    --variant="non-saturating, no BN in D;$NO_BN" \
     --variant="SN, hinge;spectral_norm=True;loss=hinge;$NO_BN" \
     --variant="WGAN-GP;loss=wasserstein_gp;n_critic=5;learning_rate=1e-4;b1=0.5;b2=0.9;$NO_BN" \
     --variant="R1 gamma 10;penalty=r1;penalty_weight=10.0;$NO_BN" \
-    --variant='WGAN clip;loss=wasserstein_clip;n_critic=5;optimizer=rmsprop;learning_rate=5e-5;b2=0.99' \
-    --variant="non-saturating, no BN in D;$NO_BN"
+    --variant='WGAN clip;loss=wasserstein_clip;n_critic=5;optimizer=rmsprop;learning_rate=5e-5;b2=0.99'
 done
