@@ -25,7 +25,7 @@ import json
 import os
 import re
 
-from absl import flags
+from absl import flags, logging
 from ml_collections import config_flags
 
 from gans.core import families
@@ -139,6 +139,8 @@ def run_variant(base, name, overrides, seeds, output_dir):
         variables = state_lib.generator_variables(population.member(states, index), use_ema)
         point[key] = monitor(family, sampler, variables)['eval_fid']
       curves[seed].append(point)
+      logging.info('%s, seed %d: %s', name, seed,
+                   ', '.join(f'{k} {v:.4g}' for k, v in point.items()))
 
   states, timing = population.train_population(
       config, seeds, FLAGS.steps * n_critic, every=(FLAGS.eval_every or FLAGS.steps) * n_critic,
