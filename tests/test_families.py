@@ -659,6 +659,10 @@ def test_a_run_saved_before_these_fields_resumes_under_the_defaults(model):
     ({'d_head_learning_rate': 1e-3},
      'd_head_learning_rate=0.001 needs head layers in D: the dcgan backbone with '
      'dcgan.discriminator_head_width > 0'),
+    ({'model': 'dcgan', 'dcgan.discriminator_batch_norm': True,
+      'dcgan.discriminator_layer_norm': True},
+     'dcgan.discriminator_layer_norm=True needs dcgan.discriminator_batch_norm=False: D '
+     'normalises one way or the other'),
     ({'model': 'dcgan', 'dcgan.discriminator_head_width': -1},
      'dcgan.discriminator_head_width must be an integer >= 0 (0 for none), got -1'),
     ({'model': 'dcgan', 'dcgan.discriminator_batch_norm': None},

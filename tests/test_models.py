@@ -386,3 +386,29 @@ def test_halves_batch_norm_normalises_each_half_as_batch_norm_would_alone():
   np.testing.assert_allclose(
       inference.apply(variables, x),
       nn.BatchNorm(use_running_average=True).apply(variables, x), atol=1e-6)
+
+
+def test_dcgan_layer_norm_normalises_each_image_alone_where_batch_norm_would_be():
+  """The D a per-sample gradient penalty needs: an image's logit, and so its input gradient,
+  does not depend on the rest of its batch, as it does under batch norm."""
+  x = jax.random.normal(jax.random.key(0), (6, 28, 28, 1))
+  for layer_norm in (True, False):
+    config = default.get_config()
+    config.model = 'dcgan'
+    config.dcgan.discriminator_features = (8, 16)
+    config.dcgan.discriminator_dense_widths = (16,)
+    config.dcgan.dropout_rate = 0.0
+    config.dcgan.discriminator_batch_norm = not layer_norm
+    config.dcgan.discriminator_layer_norm = layer_norm
+    discriminator = families.build(config).networks()[1]
+    variables = discriminator.init(jax.random.key(1), x, train=False)
+    apply = lambda images: discriminator.apply(variables, images, train=True,
+                                               mutable=['batch_stats'])[0]
+    alone, in_batch = np.asarray(apply(x[:2])), np.asarray(apply(x)[:2])
+    if layer_norm:
+      assert {'LayerNorm_0', 'HiddenLayerNorm_0'} <= set(variables['params'])
+      assert 'batch_stats' not in variables and 'bias' in variables['params']['Conv_1']
+      np.testing.assert_allclose(alone, in_batch, rtol=1e-5, atol=1e-6)
+    else:
+      assert 'bias' not in variables['params']['Conv_1']
+      assert np.max(np.abs(alone - in_batch)) > 1e-3

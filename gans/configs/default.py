@@ -134,6 +134,9 @@ def dcgan_section():
   # With it, the real and the fake images normalised apart, each by their own batch statistics
   # (GAN hacks: "different mini-batches for real and fake"); else together.
   dcgan.discriminator_batch_norm_halves = False
+  # Layer norm in those places instead, each image over its own features: the normalisation a
+  # per-sample gradient penalty allows (Gulrajani et al. 2017); not with batch norm.
+  dcgan.discriminator_layer_norm = False
   # Every kernel drawn from N(0, init_stddev) (the DCGAN paper: 0.02); None: Flax's LeCun normal.
   dcgan.init_stddev = placeholder(float)
   # How the generator computes its transposed convolutions, same parameters either way: 'plain'

@@ -4,12 +4,11 @@ G(z) -> x and the encoder E(x) -> z are one module, so that one optimiser update
 against D; D judges (x, z) pairs: on the MLP backbone the code appended to the flattened image,
 on the DCGAN backbone to the features of D's convolutions (`ConvPairDiscriminator`).
 """
-import functools
 
 import flax.linen as nn
 import jax.numpy as jnp
 
-from gans.core.models import dcgan, spectral
+from gans.core.models import dcgan
 
 
 class GeneratorEncoder(nn.Module):
@@ -43,8 +42,8 @@ class ConvPairDiscriminator(nn.Module):
   """The joint discriminator of the ALI and BiGAN papers on the DCGAN backbone: `backbone`'s
   convolutions on the image, the code appended to their flattened features, then `backbone`'s
   dense layers and logit on the two together, where x and z meet (its module without
-  convolutions, named 'joint'). Its settings (widths, batch norm, slope, dropout, spectral
-  normalisation) are all `backbone`'s, a `dcgan.Discriminator`.
+  convolutions, named 'joint'). Its settings (widths, batch or layer norm, slope, dropout,
+  spectral normalisation) are all `backbone`'s, a `dcgan.Discriminator`.
 
   The code enters no layer but the joint ones, whose batch norm is the backbone's: by halves, a
   real pair's logit depends on the other real pairs of the batch and on no fake one, as an
@@ -55,19 +54,7 @@ class ConvPairDiscriminator(nn.Module):
   @nn.compact
   def __call__(self, inputs, *, train):
     d = self.backbone
-    layer = functools.partial(spectral.layer, train=train, spectral_norm=d.spectral_norm)
-    x = inputs['image']
-    # The loop of dcgan.Discriminator's convolutions, with its parameter names.
-    for i, width in enumerate(d.features):
-      normalised = d.batch_norm and i > 0
-      x = layer(nn.Conv(width, (d.kernel_size, d.kernel_size), strides=(2, 2), padding='SAME',
-                        use_bias=not normalised, kernel_init=d.kernel_init,
-                        conv_general_dilated=dcgan.CONV_INPUT_GRADS[d.conv_input_grad]), x)
-      if normalised:
-        name = f'BatchNorm_{i - 1}'
-        x = (dcgan.HalvesBatchNorm(not train, d.axis_name, name=name) if d.batch_norm_halves
-             else dcgan._batch_norm(train, d.axis_name, name=name))(x)
-      x = nn.Dropout(d.dropout_rate, deterministic=not train)(nn.leaky_relu(x, d.negative_slope))
+    x = dcgan.convolutions(d, inputs['image'], train)
     x = jnp.concatenate([x.reshape((x.shape[0], -1)), inputs['code']], axis=-1)
     return d.copy(features=(), name='joint')(x, train=train)
 

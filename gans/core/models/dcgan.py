@@ -254,7 +254,8 @@ class Discriminator(nn.Module):
   convolution after the first and every dense hidden layer is batch-normalised, as in the DCGAN
   paper and InfoGAN's networks (not the input layer); the step passes real and fake images
   through D as one batch, in D's update and in G's, so they are normalised jointly
-  (`discriminator_normalises_batch`).
+  (`discriminator_normalises_batch`). With `layer_norm` instead, the same layers are
+  layer-normalised, each image alone.
   """
   features: Sequence[int] = (64, 128)
   kernel_size: int = 5
@@ -275,42 +276,72 @@ class Discriminator(nn.Module):
   # A hidden layer of this width of the outputs after the first alone, batch-normalised with
   # `batch_norm` (InfoGAN's reference code gives Q one of 128 on D's last features); 0: none.
   head_width: int = 0
+  # Layer norm where batch norm would be, each image normalised over its own features (of a
+  # convolution: its whole map): a D for per-sample gradient penalties, whose gradient at one
+  # image must not depend on the rest of its batch (Gulrajani et al. 2017). Not with batch_norm.
+  layer_norm: bool = False
 
   @nn.compact
   def __call__(self, x, *, train):
     layer = functools.partial(spectral.layer, train=train, spectral_norm=self.spectral_norm)
-
-    def normalise(x, name):
-      if self.batch_norm_halves:
-        return HalvesBatchNorm(not train, self.axis_name, name=name)(x)
-      return _batch_norm(train, self.axis_name, name=name)(x)
+    normalises = self.batch_norm or self.layer_norm
 
     def activate(x):
-      x = nn.leaky_relu(x, self.negative_slope)
-      return nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+      return activate_and_drop(self, x, train)
 
-    # No bias before a BatchNorm: its gradient is zero but for rounding, which Adam would
-    # scale up to full-size steps.
-    for i, feat in enumerate(self.features):
-      normalised = self.batch_norm and i > 0
-      x = layer(nn.Conv(feat, (self.kernel_size, self.kernel_size), strides=(2, 2),
-                        padding='SAME', use_bias=not normalised, kernel_init=self.kernel_init,
-                        conv_general_dilated=CONV_INPUT_GRADS[self.conv_input_grad]), x)
-      x = activate(normalise(x, f'BatchNorm_{i - 1}') if normalised else x)
+    def normalise(x, place, suffix=''):
+      return normalise_as(self, x, train, place, suffix)
+
+    x = convolutions(self, x, train)
     x = x.reshape((x.shape[0], -1))
     for i, width in enumerate(self.dense_widths):
       x = layer(nn.Dense(width, use_bias=not self.batch_norm, kernel_init=self.kernel_init,
                          name=f'HiddenDense_{i}'), x)
-      x = activate(normalise(x, f'HiddenBatchNorm_{i}') if self.batch_norm else x)
+      x = activate(normalise(x, 'Hidden', f'_{i}') if normalises else x)
     if not self.head_width:
       x = layer(nn.Dense(self.outputs, kernel_init=self.kernel_init), x)
       return x[:, 0] if self.outputs == 1 else x
     first = layer(nn.Dense(1, kernel_init=self.kernel_init), x)
     head = layer(nn.Dense(self.head_width, use_bias=not self.batch_norm,
                           kernel_init=self.kernel_init, name='HeadDense'), x)
-    head = activate(normalise(head, 'HeadBatchNorm') if self.batch_norm else head)
+    head = activate(normalise(head, 'Head') if normalises else head)
     rest = layer(nn.Dense(self.outputs - 1, kernel_init=self.kernel_init, name='HeadOutput'), head)
     return jnp.concatenate([first, rest], axis=-1)
+
+
+def normalise_as(d, x, train, place, suffix=''):
+  """x normalised as D `d` normalises, by the layer named PLACE{Batch,Layer}Norm{SUFFIX} of the
+  module whose compact call this is."""
+  if d.layer_norm:
+    return nn.LayerNorm(reduction_axes=tuple(range(1, x.ndim)),
+                        name=f'{place}LayerNorm{suffix}')(x)
+  name = f'{place}BatchNorm{suffix}'
+  if d.batch_norm_halves:
+    return HalvesBatchNorm(not train, d.axis_name, name=name)(x)
+  return _batch_norm(train, d.axis_name, name=name)(x)
+
+
+def activate_and_drop(d, x, train):
+  """D's LeakyReLU, then its dropout."""
+  x = nn.leaky_relu(x, d.negative_slope)
+  return nn.Dropout(d.dropout_rate, deterministic=not train)(x)
+
+
+def convolutions(d, x, train):
+  """D `d`'s stride-2 convolutions on images x, each after the first normalised as `d` asks,
+  their parameters in the module whose compact call this is (Discriminator, and BiGAN's joint
+  discriminator, which appends z to their features). No bias before a BatchNorm: its gradient is
+  zero but for rounding, which Adam would scale up to full-size steps (a layer norm of a whole
+  map keeps a bias per channel)."""
+  layer = functools.partial(spectral.layer, train=train, spectral_norm=d.spectral_norm)
+  for i, feat in enumerate(d.features):
+    normalised = (d.batch_norm or d.layer_norm) and i > 0
+    x = layer(nn.Conv(feat, (d.kernel_size, d.kernel_size), strides=(2, 2), padding='SAME',
+                      use_bias=not (normalised and d.batch_norm), kernel_init=d.kernel_init,
+                      conv_general_dilated=CONV_INPUT_GRADS[d.conv_input_grad]), x)
+    x = activate_and_drop(d, normalise_as(d, x, train, '', f'_{i - 1}') if normalised else x,
+                          train)
+  return x
 
 
 def discriminator_normalises_batch(config) -> bool:
@@ -329,9 +360,13 @@ FORMULATION_FIELDS = ('transposed_conv', 'conv_input_grad')
 
 def check_section(section):
   """Refuses an unknown formulation, a bad initial scale, slope or dense widths in config.dcgan."""
-  for field in ('discriminator_batch_norm', 'discriminator_batch_norm_halves'):
+  for field in ('discriminator_batch_norm', 'discriminator_batch_norm_halves',
+                'discriminator_layer_norm'):
     if not isinstance(section[field], bool):
       raise UsageError(f'dcgan.{field} must be true or false, got {section[field]!r}')
+  if section['discriminator_batch_norm'] and section['discriminator_layer_norm']:
+    raise UsageError('dcgan.discriminator_layer_norm=True needs '
+                     'dcgan.discriminator_batch_norm=False: D normalises one way or the other')
   if section['init_stddev'] is not None and not (is_number(section['init_stddev'])
                                                  and section['init_stddev'] > 0):
     raise UsageError(f'dcgan.init_stddev must be None (Flax\'s LeCun normal) or > 0, got '
@@ -369,4 +404,4 @@ def build(config, axis_name=None, discriminator_outputs=1):
                         discriminator_outputs, c.conv_input_grad, config.spectral_norm,
                         c.discriminator_batch_norm, axis_name, kernel_init,
                         c.discriminator_batch_norm_halves, tuple(c.discriminator_dense_widths),
-                        c.discriminator_head_width))
+                        c.discriminator_head_width, c.discriminator_layer_norm))
