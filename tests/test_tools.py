@@ -268,7 +268,7 @@ def test_report_opens_with_each_datasets_families_beside_the_loss_study(tmp_path
     (results / name / 'samples_epoch_030.png').write_bytes(b'')
   no_bn = {'dcgan.discriminator_batch_norm': False,
            'dcgan.discriminator_batch_norm_halves': False}
-  wgan = {'loss': 'wasserstein_gp', 'n_critic': 5, **no_bn}
+  wgan = {'loss': 'wasserstein_gp', 'n_critic': 5, **no_bn, 'dcgan.discriminator_layer_norm': True}
   cells = [study_cell('non-saturating', {}, 0, [(100, 50), (200, 15), (300, 6)], 5.0, 0.1, 0.7),
            study_cell('non-saturating', {}, 1, [(110, 30), (220, 19), (330, 9)], 7.0, 0.3, 0.8),
            study_cell('WGAN-GP', wgan, 0, [(500, 80), (1000, 40)], 40.0, 1.0, 0.5, ema=False),
@@ -285,15 +285,15 @@ def test_report_opens_with_each_datasets_families_beside_the_loss_study(tmp_path
                       'loss_study_mnist/cells.jsonl), made by [loss_study_mnist/command.sh]('
                       'loss_study_mnist/command.sh), its own page [loss_study_mnist/README.md]('
                       'loss_study_mnist/README.md).')
-  assert mnist[2] == ('| family or variant | loss and penalty; other overrides | D\'s batch norm '
-                      '| seeds | FD ↓ median [min, max] | KID ↓ | precision ↑ | recall ↑ | '
+  assert mnist[2] == ('| family or variant | loss and penalty; other overrides | D\'s '
+                      'normalisation | seeds | FD ↓ median [min, max] | KID ↓ | precision ↑ | recall ↑ | '
                       '10-epoch run: FD ↓ | seconds to 10 × real | seconds to 4 × real |')
   # The study's rows, the 10-epoch run of the base's recipe beside its cells, then AC-GAN, a
   # family with a 10-epoch run only.
   assert mnist[4:] == [
       '| non-saturating | non-saturating loss | BN halves | 0,1 | 6.0 [5.0, 7.0] | 0.200 | 0.750 '
       '| 0.650 | [5.4](README.md#dcgan_fast_mnist) (EMA of G) | 35 | – |',
-      '| WGAN-GP | WGAN-GP; `n_critic=5` | none | 0,1 | 50.0 [40.0, 60.0] (G) | 1.500 | 0.550 | '
+      '| WGAN-GP | WGAN-GP; `n_critic=5` | LN | 0,1 | 50.0 [40.0, 60.0] (G) | 1.500 | 0.550 | '
       '0.450 | – | – | – |',
       '| AC-GAN | non-saturating loss | BN halves | – | – | – | – | – | '
       '[4.0](README.md#acgan_dcgan_mnist) | – | – |',

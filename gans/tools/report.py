@@ -406,8 +406,9 @@ TEN_EPOCH_RUNS = {'non-saturating': 'dcgan_fast', 'SN, hinge': 'sngan', 'WGAN-GP
 # 10-epoch run is collected.
 FAMILY_RUNS = {'BiGAN': 'bigan_dcgan', 'InfoGAN': 'infogan_dcgan', 'AC-GAN': 'acgan_dcgan',
                'cGAN': 'cgan_dcgan'}
-# Overrides of D's batch norm, which the comparison gives a column of its own.
-NORM_FIELDS = ('dcgan.discriminator_batch_norm', 'dcgan.discriminator_batch_norm_halves')
+# Overrides of D's normalisation, which the comparison gives a column of its own.
+NORM_FIELDS = ('dcgan.discriminator_batch_norm', 'dcgan.discriminator_batch_norm_halves',
+               'dcgan.discriminator_layer_norm')
 RECIPE_FIELDS = ('loss', 'penalty', 'penalty_weight', 'spectral_norm')
 
 
@@ -437,7 +438,8 @@ def median_curves(cells) -> dict:
 
 def recipe_words(overrides) -> str:
   """A study variant's loss, penalty and spectral norm in words, then its other overrides but
-  those of D's batch norm (`NORM_FIELDS`) as FIELD=VALUE; the base's loss is non-saturating."""
+  those of D's normalisation (`NORM_FIELDS`) as FIELD=VALUE; the base's loss is
+  non-saturating."""
   words = [LOSS_LABELS.get(overrides.get('loss', 'non_saturating'),
                            overrides.get('loss', 'non_saturating').replace('_', '-') + ' loss')]
   if overrides.get('penalty', 'none') != 'none':
@@ -452,7 +454,7 @@ def recipe_words(overrides) -> str:
 
 
 def run_recipe(config) -> dict:
-  """A run's loss, penalty and D's batch norm in the study's override fields, for
+  """A run's loss, penalty and D's normalisation in the study's override fields, for
   `recipe_words` and `discriminator_norm`."""
   recipe = {'loss': config.get('loss', 'non_saturating'), 'penalty': config.get('penalty', 'none'),
             'spectral_norm': config.get('spectral_norm', False)}
@@ -460,16 +462,21 @@ def run_recipe(config) -> dict:
     recipe['penalty_weight'] = config['penalty_weight']
   dcgan = config.get('dcgan') or {}
   for field in NORM_FIELDS:
-    recipe[field] = dcgan.get(field.split('.')[1], True)
+    name = field.split('.')[1]
+    if name in dcgan:
+      recipe[field] = dcgan[name]
   return recipe
 
 
 def discriminator_norm(overrides) -> str:
-  """D's batch norm in a study variant: the base's, over the real and the fake images apart
-  ('BN halves'), unless its overrides change it."""
-  if not overrides.get(NORM_FIELDS[0], True):
-    return 'none'
-  return 'BN halves' if overrides.get(NORM_FIELDS[1], True) else 'BN'
+  """D's normalisation in a study variant: the base's batch norm over the real and the fake
+  images apart ('BN halves'), unless its overrides change it to joint batch norm ('BN'), layer
+  norm ('LN') or none."""
+  batch_norm, halves, layer_norm = (overrides.get(field, default) for field, default
+                                    in zip(NORM_FIELDS, (True, True, False)))
+  if not batch_norm:
+    return 'LN' if layer_norm else 'none'
+  return 'BN halves' if halves else 'BN'
 
 
 def scored(seed_cell) -> dict:
@@ -504,7 +511,8 @@ def comparison(cells, runs, dataset, out_dir) -> tuple:
   """The lines of a dataset's comparison table, a row per study variant (median over its seeds
   [min, max]) and per family with a 10-epoch run only, then the real reference; and
   {row: (seconds, distances)} of the 10-epoch runs' curves."""
-  header = ['family or variant', 'loss and penalty; other overrides', 'D\'s batch norm', 'seeds',
+  header = ['family or variant', 'loss and penalty; other overrides', 'D\'s normalisation',
+            'seeds',
             'FD ↓ median [min, max]', 'KID ↓', 'precision ↑', 'recall ↑', '10-epoch run: FD ↓',
             *(f'seconds to {factor} × real' for factor in QUALITY_FACTORS)]
   lines = ['| ' + ' | '.join(header) + ' |', '|' + '---|' * len(header)]

@@ -6,6 +6,7 @@
 set -euo pipefail
 DATASET=${1:-mnist}
 NO_BN='dcgan.discriminator_batch_norm=False;dcgan.discriminator_batch_norm_halves=False'
+LN="$NO_BN;dcgan.discriminator_layer_norm=True"
 for seed in 0 1; do
   python -m gans.tools.sweep --config=gans/configs/dcgan_fast.py:$DATASET \
     --output_dir=results/loss_study_$DATASET --seeds=$seed --steps=3000 --eval_every=500 \
@@ -17,7 +18,9 @@ for seed in 0 1; do
     --variant="R1 gamma 1;penalty=r1;penalty_weight=1.0;$NO_BN" \
     --variant="non-saturating, no BN in D;$NO_BN" \
     --variant="SN, hinge;spectral_norm=True;loss=hinge;$NO_BN" \
-    --variant="WGAN-GP;loss=wasserstein_gp;n_critic=5;learning_rate=1e-4;b1=0.5;b2=0.9;$NO_BN" \
-    --variant="R1 gamma 10;penalty=r1;penalty_weight=10.0;$NO_BN" \
+    --variant="non-saturating, LN in D;$LN" \
+    --variant="DRAGAN, LN;penalty=dragan;penalty_weight=10.0;$LN" \
+    --variant="R1 gamma 10, LN;penalty=r1;penalty_weight=10.0;$LN" \
+    --variant="WGAN-GP, LN;loss=wasserstein_gp;n_critic=5;learning_rate=1e-4;b1=0.5;b2=0.9;$LN" \
     --variant='WGAN clip;loss=wasserstein_clip;n_critic=5;optimizer=rmsprop;learning_rate=5e-5;b2=0.99'
 done
