@@ -19,8 +19,8 @@ for seed in 0 1; do
     --variant="non-saturating, no BN in D;$NO_BN" \
     --variant="SN, hinge;spectral_norm=True;loss=hinge;$NO_BN" \
     --variant="non-saturating, LN in D;$LN" \
-    --variant="DRAGAN, LN;penalty=dragan;penalty_weight=10.0;$LN" \
-    --variant="R1 gamma 10, LN;penalty=r1;penalty_weight=10.0;$LN" \
+    --variant="R1 gamma 10, BN halves;penalty=r1;penalty_weight=10.0" \
+    --variant="DRAGAN, BN halves;penalty=dragan;penalty_weight=10.0" \
     --variant="WGAN-GP, LN;loss=wasserstein_gp;n_critic=5;learning_rate=1e-4;b1=0.5;b2=0.9;$LN" \
     --variant='WGAN clip;loss=wasserstein_clip;n_critic=5;optimizer=rmsprop;learning_rate=5e-5;b2=0.99'
 done
