@@ -64,9 +64,9 @@ def set_fast_networks(section):
 
 
 def drop_discriminator_batch_norm(section):
-  """The fast networks' D without batch norm, for a D whose regulariser is per sample: a
-  gradient penalty on each sample's gradient (WGAN-GP, DRAGAN, R1), or spectral normalisation in
-  its place (SN-GAN). Batch norm makes a sample's output, hence its gradient, depend on the rest
-  of its batch, which is why Gulrajani et al. (2017) leave it out of their critics."""
+  """The fast networks' D without batch norm, for a D whose regulariser is per sample: WGAN-GP's
+  penalty on each sample's gradient (with layer norm in its place), or spectral normalisation
+  (SN-GAN). Batch norm makes a sample's output, hence its gradient, depend on the rest of its
+  batch, which is why Gulrajani et al. (2017) leave it out of their critics."""
   section.discriminator_batch_norm = False
   section.discriminator_batch_norm_halves = False

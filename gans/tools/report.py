@@ -402,7 +402,7 @@ LOSS_STUDY = 'loss_study_{dataset}'
 # config file: the comparison gives its Fréchet distance and time to quality beside the cells.
 TEN_EPOCH_RUNS = {'non-saturating': 'dcgan_fast', 'SN, hinge': 'sngan',
                   'WGAN-GP, LN': 'wgan_gp_dcgan', 'WGAN clip': 'wgan_dcgan',
-                  'DRAGAN': 'dragan_dcgan', 'R1 gamma 10': 'r1_dcgan'}
+                  'DRAGAN, BN halves': 'dragan_dcgan', 'R1 gamma 10, BN halves': 'r1_dcgan'}
 # The families on the fast networks that no study variant stands for: a row each where its
 # 10-epoch run is collected.
 FAMILY_RUNS = {'BiGAN': 'bigan_dcgan', 'InfoGAN': 'infogan_dcgan', 'AC-GAN': 'acgan_dcgan',
