@@ -281,10 +281,14 @@ class Discriminator(nn.Module):
   # image must not depend on the rest of its batch (Gulrajani et al. 2017). Not with batch_norm.
   layer_norm: bool = False
 
+  @property
+  def normalises(self) -> bool:
+    """Whether the layers after the first are normalised, by batch or by layer norm."""
+    return self.batch_norm or self.layer_norm
+
   @nn.compact
   def __call__(self, x, *, train):
     layer = functools.partial(spectral.layer, train=train, spectral_norm=self.spectral_norm)
-    normalises = self.batch_norm or self.layer_norm
 
     def activate(x):
       return activate_and_drop(self, x, train)
@@ -297,14 +301,14 @@ class Discriminator(nn.Module):
     for i, width in enumerate(self.dense_widths):
       x = layer(nn.Dense(width, use_bias=not self.batch_norm, kernel_init=self.kernel_init,
                          name=f'HiddenDense_{i}'), x)
-      x = activate(normalise(x, 'Hidden', f'_{i}') if normalises else x)
+      x = activate(normalise(x, 'Hidden', f'_{i}') if self.normalises else x)
     if not self.head_width:
       x = layer(nn.Dense(self.outputs, kernel_init=self.kernel_init), x)
       return x[:, 0] if self.outputs == 1 else x
     first = layer(nn.Dense(1, kernel_init=self.kernel_init), x)
     head = layer(nn.Dense(self.head_width, use_bias=not self.batch_norm,
                           kernel_init=self.kernel_init, name='HeadDense'), x)
-    head = activate(normalise(head, 'Head') if normalises else head)
+    head = activate(normalise(head, 'Head') if self.normalises else head)
     rest = layer(nn.Dense(self.outputs - 1, kernel_init=self.kernel_init, name='HeadOutput'), head)
     return jnp.concatenate([first, rest], axis=-1)
 
@@ -335,7 +339,7 @@ def convolutions(d, x, train):
   map keeps a bias per channel)."""
   layer = functools.partial(spectral.layer, train=train, spectral_norm=d.spectral_norm)
   for i, feat in enumerate(d.features):
-    normalised = (d.batch_norm or d.layer_norm) and i > 0
+    normalised = d.normalises and i > 0
     x = layer(nn.Conv(feat, (d.kernel_size, d.kernel_size), strides=(2, 2), padding='SAME',
                       use_bias=not (normalised and d.batch_norm), kernel_init=d.kernel_init,
                       conv_general_dilated=CONV_INPUT_GRADS[d.conv_input_grad]), x)
